@@ -1,0 +1,274 @@
+/**
+ * Every default of the stack lives here, and the README's reference table is
+ * written from these values. Change a default here, nowhere else.
+ */
+
+export const SERVICE_NAMES = [
+    "agent_dvr",
+    "scene_scanner",
+    "scene_summarizer",
+    "logline_writer",
+    "playlist_manager",
+    "tv_api",
+    "watchtower",
+    "orchestrator",
+    "prometheus",
+    "grafana",
+    "self_monitor",
+] as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const HARDWARE_CLASSES = ["jetson", "x86", "cpu"] as const;
+export type HardwareClass = (typeof HARDWARE_CLASSES)[number];
+
+/** How a hardware class exposes its GPU to a container. */
+export type GpuMode = "nvidia-runtime" | "device-request" | "none";
+
+export interface HardwareProfile {
+    readonly description: string;
+    /** Upper bound for any one container's `cpus`; Docker refuses more than the host has. */
+    readonly maxCpus: number;
+    /** Upper bound for any one container's memory; guards against typos such as 20000 for 2000. */
+    readonly maxMemoryMiB: number;
+    readonly gpu: GpuMode;
+}
+
+export const HARDWARE_PROFILES: Readonly<Record<HardwareClass, HardwareProfile>> = {
+    // Jetson Orin NX / AGX: up to 12 Arm cores and 8-64 GiB shared CPU/GPU memory.
+    // The GPU is reached through the NVIDIA container runtime, not device requests.
+    jetson: { description: "NVIDIA Jetson (L4T, nvidia container runtime)", maxCpus: 12, maxMemoryMiB: 32768, gpu: "nvidia-runtime" },
+    // Small-form-factor x86 boxes with a discrete NVIDIA GPU (NVIDIA container toolkit).
+    x86: { description: "x86_64 edge server with NVIDIA GPU (--gpus)", maxCpus: 16, maxMemoryMiB: 65536, gpu: "device-request" },
+    // CPU-only boxes, and the simulated device of the `local` stack: 2 cores.
+    cpu: { description: "CPU-only device (no GPU), also the local simulated device", maxCpus: 2, maxMemoryMiB: 16384, gpu: "none" },
+};
+
+export type RestartPolicy = "no" | "on-failure" | "always" | "unless-stopped";
+
+export interface HealthcheckDefaults {
+    readonly test: readonly string[];
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly retries: number;
+    readonly startPeriodSeconds: number;
+}
+
+/** A subdirectory of the video storage root, bind-mounted into a service. */
+export interface StorageMountDefaults {
+    readonly subdir: string;
+    readonly containerPath: string;
+    readonly readOnly: boolean;
+}
+
+export interface NamedVolumeDefaults {
+    readonly volume: string;
+    readonly containerPath: string;
+}
+
+export type NetworkName = "backend" | "monitoring";
+
+export interface ServiceDefaults {
+    readonly description: string;
+    /** Deployed unless disabled; optional services are off unless the stack turns them on. */
+    readonly optional: boolean;
+    readonly memoryMiB: number;
+    readonly cpus: number;
+    readonly restart: RestartPolicy;
+    /** Cap on restarts for `on-failure`; ignored by other policies. */
+    readonly maxRetryCount: number;
+    readonly healthcheck?: HealthcheckDefaults;
+    readonly storageMounts: readonly StorageMountDefaults[];
+    readonly namedVolumes: readonly NamedVolumeDefaults[];
+    readonly networks: readonly NetworkName[];
+    /** Host port -> container port published on the device. */
+    readonly ports: readonly { readonly internal: number; readonly external: number }[];
+    /** Services that must be healthy before this one is created. */
+    readonly dependsOn: readonly ServiceName[];
+    readonly usesGpu: boolean;
+    /** Only watchtower and the self-monitor drive the Docker API. */
+    readonly mountsDockerSocket: boolean;
+    readonly environment: Readonly<Record<string, string>>;
+    /** Arguments after the image's entrypoint; empty keeps the image's own. */
+    readonly command: readonly string[];
+}
+
+// Workers write a heartbeat file; the seed's check for playlist_manager (file touched in the
+// last 5 minutes) is reused with a tighter window for services that beat more often.
+const heartbeat = (maxAgeMinutes: number, intervalSeconds: number, startPeriodSeconds = 0): HealthcheckDefaults => ({
+    test: ["CMD", "find", "/app/heartbeat", "-mmin", `-${maxAgeMinutes}`],
+    intervalSeconds,
+    timeoutSeconds: 10,
+    retries: 3,
+    startPeriodSeconds,
+});
+
+const storage = (subdir: string, readOnly: boolean): StorageMountDefaults => ({ subdir, containerPath: `/app/${subdir}`, readOnly });
+
+const base = {
+    optional: false,
+    maxRetryCount: 0,
+    storageMounts: [],
+    namedVolumes: [],
+    networks: ["backend"],
+    ports: [],
+    dependsOn: [],
+    usesGpu: false,
+    mountsDockerSocket: false,
+    environment: {},
+    command: [],
+} as const;
+
+export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = {
+    agent_dvr: {
+        ...base,
+        description: "Records camera streams into input/",
+        memoryMiB: 512,
+        cpus: 1.0,
+        restart: "always",
+        healthcheck: heartbeat(2, 30, 30),
+        storageMounts: [storage("input", false)],
+    },
+    scene_scanner: {
+        ...base,
+        description: "Cuts recordings into scenes (input/ -> processed/)",
+        memoryMiB: 768,
+        cpus: 1.0,
+        restart: "on-failure",
+        maxRetryCount: 5,
+        healthcheck: heartbeat(5, 60, 30),
+        storageMounts: [storage("input", true), storage("processed", false)],
+    },
+    scene_summarizer: {
+        ...base,
+        description: "Summarises scenes with the vision model (GPU)",
+        // Section 4.2 of the blueprint: 2g and 1.5 CPUs.
+        memoryMiB: 2048,
+        cpus: 1.5,
+        restart: "on-failure",
+        maxRetryCount: 5,
+        healthcheck: heartbeat(5, 60, 60),
+        storageMounts: [storage("processed", true), storage("summaries", false)],
+        usesGpu: true,
+    },
+    logline_writer: {
+        ...base,
+        description: "Writes loglines from summaries",
+        memoryMiB: 256,
+        cpus: 0.5,
+        restart: "on-failure",
+        maxRetryCount: 5,
+        healthcheck: heartbeat(5, 30, 30),
+        storageMounts: [storage("summaries", true), storage("loglines", false)],
+    },
+    playlist_manager: {
+        ...base,
+        description: "Builds playlists from loglines",
+        memoryMiB: 256,
+        cpus: 0.5,
+        restart: "on-failure",
+        maxRetryCount: 5,
+        // Exactly as section 4.3 gives it.
+        healthcheck: { test: ["CMD", "find", "/app/heartbeat", "-mmin", "-5"], intervalSeconds: 120, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 0 },
+        storageMounts: [storage("loglines", true), storage("playlists", false)],
+        dependsOn: ["logline_writer"],
+    },
+    tv_api: {
+        ...base,
+        description: "FastAPI for the TV front end",
+        memoryMiB: 512,
+        cpus: 1.0,
+        restart: "always",
+        // Exactly as section 4.3 gives it.
+        healthcheck: { test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 60 },
+        storageMounts: [storage("playlists", true)],
+        ports: [{ internal: 8000, external: 8000 }],
+        dependsOn: ["playlist_manager"],
+    },
+    watchtower: {
+        ...base,
+        description: "Checks the registry for newer images of the services it is scoped to",
+        memoryMiB: 128,
+        cpus: 0.25,
+        restart: "unless-stopped",
+        healthcheck: { test: ["CMD", "/watchtower", "--health-check"], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 10 },
+        networks: [],
+        mountsDockerSocket: true,
+    },
+    orchestrator: {
+        ...base,
+        description: "Schedules pipeline runs (optional long-running form of orchestrator.py)",
+        optional: true,
+        memoryMiB: 256,
+        cpus: 0.5,
+        restart: "unless-stopped",
+        healthcheck: heartbeat(5, 60, 30),
+        storageMounts: [storage("input", true), storage("processed", true)],
+        environment: { ORCHESTRATOR_INTERVAL: "300" },
+        dependsOn: ["scene_scanner", "scene_summarizer", "logline_writer"],
+    },
+    prometheus: {
+        ...base,
+        description: "Metrics store (optional)",
+        optional: true,
+        memoryMiB: 512,
+        cpus: 0.5,
+        restart: "unless-stopped",
+        healthcheck: { test: ["CMD", "wget", "-q", "--spider", "http://localhost:9090/-/healthy"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 },
+        namedVolumes: [{ volume: "prometheus_data", containerPath: "/prometheus" }],
+        networks: ["backend", "monitoring"],
+    },
+    grafana: {
+        ...base,
+        description: "Dashboards (optional)",
+        optional: true,
+        memoryMiB: 256,
+        cpus: 0.5,
+        restart: "unless-stopped",
+        healthcheck: { test: ["CMD", "wget", "-q", "--spider", "http://localhost:3000/api/health"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 },
+        namedVolumes: [{ volume: "grafana_data", containerPath: "/var/lib/grafana" }],
+        networks: ["monitoring"],
+        ports: [{ internal: 3000, external: 3000 }],
+        dependsOn: ["prometheus"],
+    },
+    self_monitor: {
+        ...base,
+        description: "Restarts containers of this stack that Docker reports unhealthy",
+        memoryMiB: 64,
+        cpus: 0.1,
+        restart: "unless-stopped",
+        healthcheck: { test: ["CMD", "/self-monitor", "-healthcheck"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
+        networks: [],
+        mountsDockerSocket: true,
+    },
+};
+
+/** Stack-wide settings that apply unless a stack file says otherwise. */
+export const STACK_DEFAULTS = {
+    videoStorageRoot: "/srv/vv-video",
+    registryServer: "ghcr.io",
+    registryNamespace: "vv-video-ai",
+    sshPort: 22,
+    sshUser: "edge",
+    environment: { LOG_LEVEL: "INFO", TZ: "UTC" } as Readonly<Record<string, string>>,
+    logging: { maxSizeMiB: 10, maxFiles: 3 },
+    watchtower: {
+        enabled: true,
+        intervalSeconds: 300,
+        cleanup: true,
+        includeStopped: true,
+        // The seed scopes watchtower to these containers.
+        services: ["agent_dvr", "scene_scanner", "scene_summarizer"] as readonly ServiceName[],
+    },
+    selfMonitor: { enabled: true, intervalSeconds: 30 },
+    orchestrator: { enabled: false, intervalSeconds: 300 },
+    monitoring: { enabled: false },
+    /** Seconds Docker waits after SIGTERM before SIGKILL: workers flush partial scenes. */
+    stopGraceSeconds: 30,
+} as const;
+
+/** The Docker socket on every device; mounted only where `mountsDockerSocket` is set. */
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** Labels every managed container carries, so tools on the device can tell ours apart. */
+export const LABEL_PREFIX = "edge-fleet";

@@ -1,0 +1,136 @@
+/**
+ * The shape of a stack's configuration, as zod schemas. Pure: nothing here
+ * touches Pulumi or a device. Semantic checks that need several fields at
+ * once (limits against the hardware class, duplicate names) live in parse.ts.
+ */
+import { z } from "zod";
+import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV6 = /^[0-9A-Fa-f:]+$/;
+/** `ssh-keyscan` output without the host name: the key type and base64 body. */
+export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
+/** A registry host, optionally with a port: `ghcr.io`, `registry.local:5000`, `10.0.0.1:5000`. */
+export const REGISTRY_SERVER = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
+/** Repository path components as the distribution spec allows them. */
+export const REPOSITORY_PATH = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Compose-style memory with a unit: `512m`, `2g`, `1.5g`. */
+export const MEMORY_WITH_UNIT = /^(\d+(\.\d+)?)\s*([bkmg])b?$/i;
+
+const serviceName = z.enum(SERVICE_NAMES, {
+    error: (issue) => `unknown service ${JSON.stringify(issue.input)}; allowed: ${SERVICE_NAMES.join(", ")}`,
+});
+
+const envValue = z.union([z.string(), z.number(), z.boolean()], {
+    error: "environment values must be strings, numbers or booleans",
+});
+
+export const environmentSchema = z.record(
+    z.string().regex(ENV_NAME, "environment variable names must match [A-Za-z_][A-Za-z0-9_]*"),
+    envValue,
+);
+
+const cpus = z.union([z.number(), z.string()], { error: "must be a number of CPUs such as 0.5 or 1.5" });
+
+/** What a stack or a device may change about one service. */
+export const serviceOverrideSchema = z
+    .object({
+        enabled: z.boolean({ error: "must be true or false" }).optional(),
+        memoryMiB: z.unknown().optional(),
+        memory: z.unknown().optional(),
+        cpus: cpus.optional(),
+        environment: environmentSchema.optional(),
+    })
+    .strict();
+
+const servicesOverrides = z.partialRecord(serviceName, serviceOverrideSchema);
+
+const releaseImageSchema = z
+    .object({
+        repository: z.string().optional(),
+        tag: z.string().optional(),
+        digest: z.string().optional(),
+    })
+    .strict();
+
+export const deviceSchema = z
+    .object({
+        name: z.string().regex(DNS_LABEL, "must be a lower-case DNS label: letters, digits and '-', at most 63 characters"),
+        host: z.string().refine((h) => IPV4.test(h) || HOSTNAME.test(h) || (h.includes(":") && IPV6.test(h)), {
+            message: "must be a host name or an IP address",
+        }),
+        port: z.number().int().min(1).max(65535, "must be a TCP port, 1-65535").optional(),
+        user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name").optional(),
+        hostPublicKey: z
+            .string()
+            .regex(HOST_KEY, "must be the device's SSH host public key as `<type> <base64>` (ssh-keyscan output without the host name)"),
+        videoStorageRoot: z.string().optional(),
+        services: servicesOverrides.optional(),
+        sshPrivateKey: z.unknown().optional(),
+    })
+    .strict();
+
+export const fleetSchema = z
+    .object({
+        hardwareClass: z.enum(HARDWARE_CLASSES, {
+            error: (issue) => `unknown hardware class ${JSON.stringify(issue.input)}; allowed: ${HARDWARE_CLASSES.join(", ")}`,
+        }),
+        devices: z.array(deviceSchema).min(1, "a stack needs at least one device"),
+        videoStorageRoot: z.string().optional(),
+        registry: z
+            .object({
+                server: z.string().regex(REGISTRY_SERVER, "must be a registry host such as ghcr.io or registry.local:5000").optional(),
+                username: z.string().min(1, "must not be empty"),
+                namespace: z.string().regex(REPOSITORY_PATH, "must be a lower-case repository path such as my-org or my-org/team").optional(),
+                token: z.unknown().optional(),
+                password: z.unknown().optional(),
+            })
+            .strict(),
+        release: z
+            .object({
+                tag: z.string().optional(),
+                services: z.partialRecord(serviceName, releaseImageSchema).optional(),
+            })
+            .strict(),
+        services: servicesOverrides.optional(),
+        environment: environmentSchema.optional(),
+        logging: z
+            .object({
+                maxSizeMiB: z.number().int().min(1).max(1024, "must be 1-1024 MiB").optional(),
+                maxFiles: z.number().int().min(1).max(100, "must be 1-100").optional(),
+            })
+            .strict()
+            .optional(),
+        watchtower: z
+            .object({
+                intervalSeconds: z.number().int().min(30, "must be at least 30 seconds").max(86400, "must be at most 86400 seconds").optional(),
+                cleanup: z.boolean().optional(),
+                includeStopped: z.boolean().optional(),
+                services: z.array(serviceName).optional(),
+            })
+            .strict()
+            .optional(),
+        selfMonitor: z
+            .object({
+                intervalSeconds: z.number().int().min(5, "must be at least 5 seconds").max(3600, "must be at most 3600 seconds").optional(),
+            })
+            .strict()
+            .optional(),
+        orchestrator: z
+            .object({
+                intervalSeconds: z.number().int().min(10, "must be at least 10 seconds").max(86400, "must be at most 86400 seconds").optional(),
+            })
+            .strict()
+            .optional(),
+        stopGraceSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").optional(),
+    })
+    .strict();
+
+export type RawFleet = z.infer<typeof fleetSchema>;
+export type RawDevice = z.infer<typeof deviceSchema>;
+export type RawServiceOverride = z.infer<typeof serviceOverrideSchema>;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the Pulumi CLI, the Node.js language host and the docker provider
+# plugin from Go modules (no download site is used), caching each binary under
+# a key made of its inputs, so a second run only checks hashes.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+build_go_tool() { # name package version-ldflag module-dir binary
+    local name=$1 pkg=$2 ldflags=$3 dir=$4 bin=$5
+    local key out
+    key=$( (cat "$dir/go.mod" "$dir/go.sum" "$dir"/*.go; go version) | sha256sum | cut -c1-16)
+    out="$EDGE_FLEET_CACHE/toolchain/$name-$key"
+    if [ ! -x "$out/$bin" ]; then
+        local t0; t0=$(now)
+        log "building $name from Go modules (first run only; a few minutes)"
+        mkdir -p "$out.tmp"
+        (cd "$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+            -ldflags "$ldflags" -o "$out.tmp/$bin" "$pkg")
+        rm -rf "$out" && mv "$out.tmp" "$out"
+        log "built $name in $(elapsed "$t0")s"
+    fi
+    ln -sfn "$out/$bin" "$EDGE_FLEET_BIN/$bin"
+}
+
+module_version() { # module-dir module-path
+    awk -v m="$2" '$1 == m { print $2 } $2 == m { print $3 }' "$1/go.mod" | head -n 1
+}
+
+main() {
+    command -v go >/dev/null || die "Go is required to build the Pulumi toolchain"
+    mkdir -p "$EDGE_FLEET_BIN"
+    local tc="$EDGE_FLEET_ROOT/toolchain" v
+    v=$(module_version "$tc/pulumi-cli" github.com/pulumi/pulumi/pkg/v3)
+    build_go_tool pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+        "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" "$tc/pulumi-cli" pulumi
+    v=$(module_version "$tc/language-host" github.com/pulumi/pulumi/sdk/v3)
+    build_go_tool language-host github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+        "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" "$tc/language-host" pulumi-language-nodejs
+    local dp="$tc/docker-provider" key out
+    key=$( (find "$dp" -type f -not -path '*/build/*' | sort | xargs cat; go version) | sha256sum | cut -c1-16)
+    out="$EDGE_FLEET_CACHE/toolchain/docker-provider-$key"
+    if [ ! -x "$out/pulumi-resource-docker" ]; then
+        bash "$dp/build.sh" "$out"
+    fi
+    ln -sfn "$out/pulumi-resource-docker" "$EDGE_FLEET_BIN/pulumi-resource-docker"
+    pulumi version >/dev/null
+}
+
+main "$@"
