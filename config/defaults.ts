@@ -66,7 +66,14 @@ export interface NamedVolumeDefaults {
     readonly containerPath: string;
 }
 
-export type NetworkName = "backend" | "monitoring";
+/** Bridge networks on each device; `control` isolates the two containers that hold the Docker socket. */
+export type NetworkName = "backend" | "monitoring" | "control";
+
+export const NETWORK_NAMES: Readonly<Record<NetworkName, string>> = {
+    backend: "vv_backend",
+    monitoring: "vv_monitoring",
+    control: "vv_control",
+};
 
 export interface ServiceDefaults {
     readonly description: string;
@@ -192,7 +199,7 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         cpus: 0.25,
         restart: "unless-stopped",
         healthcheck: { test: ["CMD", "/watchtower", "--health-check"], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 10 },
-        networks: [],
+        networks: ["control"],
         mountsDockerSocket: true,
     },
     orchestrator: {
@@ -238,7 +245,7 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         cpus: 0.1,
         restart: "unless-stopped",
         healthcheck: { test: ["CMD", "/self-monitor", "-healthcheck"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
-        networks: [],
+        networks: ["control"],
         mountsDockerSocket: true,
     },
 };
@@ -257,6 +264,10 @@ export const STACK_DEFAULTS = {
         intervalSeconds: 300,
         cleanup: true,
         includeStopped: true,
+        // Pulumi is the release authority: by default watchtower reports newer
+        // images for the tags it watches instead of swapping containers behind
+        // the stack's back (see README, "Watchtower").
+        monitorOnly: true,
         // The seed scopes watchtower to these containers.
         services: ["agent_dvr", "scene_scanner", "scene_summarizer"] as readonly ServiceName[],
     },

@@ -73,6 +73,7 @@ export interface FleetConfig {
         readonly intervalSeconds: number;
         readonly cleanup: boolean;
         readonly includeStopped: boolean;
+        readonly monitorOnly: boolean;
         readonly services: readonly ServiceName[];
     };
     readonly selfMonitor: { readonly intervalSeconds: number };
@@ -176,7 +177,7 @@ function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
         registry: ["server", "username", "namespace"],
         release: ["tag", "services"],
         logging: ["maxSizeMiB", "maxFiles"],
-        watchtower: ["intervalSeconds", "cleanup", "includeStopped", "services"],
+        watchtower: ["intervalSeconds", "cleanup", "includeStopped", "monitorOnly", "services"],
         selfMonitor: ["intervalSeconds"],
         orchestrator: ["intervalSeconds"],
     };
@@ -248,6 +249,7 @@ function buildFleet(raw: RawFleet, add: Add): FleetConfig {
             intervalSeconds: wt.intervalSeconds ?? STACK_DEFAULTS.watchtower.intervalSeconds,
             cleanup: wt.cleanup ?? STACK_DEFAULTS.watchtower.cleanup,
             includeStopped: wt.includeStopped ?? STACK_DEFAULTS.watchtower.includeStopped,
+            monitorOnly: wt.monitorOnly ?? STACK_DEFAULTS.watchtower.monitorOnly,
             services: watched,
         },
         selfMonitor: { intervalSeconds: raw.selfMonitor?.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds },

@@ -111,6 +111,7 @@ export const fleetSchema = z
                 intervalSeconds: z.number().int().min(30, "must be at least 30 seconds").max(86400, "must be at most 86400 seconds").optional(),
                 cleanup: z.boolean().optional(),
                 includeStopped: z.boolean().optional(),
+                monitorOnly: z.boolean().optional(),
                 services: z.array(serviceName).optional(),
             })
             .strict()

@@ -1,0 +1,3 @@
+export * from "./deviceConnection";
+export * from "./edgeDevice";
+export * from "./serviceContainer";

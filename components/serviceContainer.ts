@@ -1,0 +1,105 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerSpec, WATCHTOWER_DOCKER_CONFIG_DIR } from "../plan/containerSpec";
+
+export interface ServiceContainerArgs {
+    readonly spec: ContainerSpec;
+    readonly networks: Readonly<Record<string, docker.Network>>;
+    readonly volumes: Readonly<Record<string, docker.Volume>>;
+    /** Containers that must be healthy before this one is created. */
+    readonly after: readonly pulumi.Resource[];
+    /** Docker client config.json with registry auth; only for watchtower. */
+    readonly registryConfigJson?: pulumi.Input<string>;
+}
+
+const seconds = (n: number) => `${n}s`;
+
+/**
+ * One service on one device: the image pulled from the registry, then the
+ * container with its limits, healthcheck, restart policy, mounts, networks and
+ * log rotation exactly as its ContainerSpec says.
+ */
+export class ServiceContainer extends pulumi.ComponentResource {
+    readonly image: docker.RemoteImage;
+    readonly container: docker.Container;
+    /** `repo@sha256:...` of what the device pulled. */
+    readonly repoDigest: pulumi.Output<string>;
+
+    constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-fleet:device:ServiceContainer", name, {}, opts);
+        const s = args.spec;
+        this.image = new docker.RemoteImage(
+            `${name}-image`,
+            {
+                name: s.imageReference,
+                // Old images stay on the device: a rollback then needs no pull,
+                // and removing a stack never breaks a container it does not own.
+                keepLocally: true,
+            },
+            { parent: this },
+        );
+        this.repoDigest = this.image.repoDigest;
+
+        const volumes: docker.types.input.ContainerVolume[] = [
+            ...s.bindMounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath, readOnly: m.readOnly })),
+            ...s.namedVolumes.map((v) => ({ volumeName: args.volumes[v.volume]!.name, containerPath: v.containerPath })),
+        ];
+        const uploads: docker.types.input.ContainerUpload[] = [];
+        if (s.needsRegistryCredentials && args.registryConfigJson !== undefined) {
+            // A file inside the container, unlike REPO_PASS in its environment,
+            // does not show in `docker inspect`.
+            uploads.push({ file: `${WATCHTOWER_DOCKER_CONFIG_DIR}/config.json`, content: pulumi.secret(args.registryConfigJson), permissions: "0400" });
+        }
+
+        this.container = new docker.Container(
+            name,
+            {
+                name: s.containerName,
+                // The reference the stack asked for; RemoteImage above has
+                // already pulled it, so the container starts from that image.
+                image: this.image.name,
+                memory: s.memoryMiB,
+                // Without a swap limit equal to the memory limit, Docker lets a
+                // container use as much swap again as its memory limit.
+                memorySwap: s.memoryMiB,
+                cpus: s.cpus.toString(),
+                restart: s.restart,
+                maxRetryCount: s.maxRetryCount,
+                ...(s.healthcheck
+                    ? {
+                          healthcheck: {
+                              tests: [...s.healthcheck.test],
+                              interval: seconds(s.healthcheck.intervalSeconds),
+                              timeout: seconds(s.healthcheck.timeoutSeconds),
+                              retries: s.healthcheck.retries,
+                              startPeriod: seconds(s.healthcheck.startPeriodSeconds),
+                          },
+                          wait: true,
+                          waitTimeout: s.healthyWithinSeconds,
+                      }
+                    : {}),
+                envs: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
+                labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+                volumes,
+                uploads,
+                // networkMode stays "bridge": the provider creates the container
+                // there, then moves it to these networks with their aliases.
+                networksAdvanced: s.networks.map((n) => ({ name: args.networks[n.network]!.name, aliases: [...n.aliases] })),
+                ports: s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: "0.0.0.0", protocol: "tcp" })),
+                ...(s.gpu === "nvidia-runtime" ? { runtime: "nvidia" } : {}),
+                ...(s.gpu === "device-request" ? { gpus: "all" } : {}),
+                logDriver: "json-file",
+                logOpts: { ...s.logOptions },
+                securityOpts: [...s.securityOptions],
+                privileged: false,
+                ...(s.command.length > 0 ? { command: [...s.command] } : {}),
+                destroyGraceSeconds: s.stopGraceSeconds,
+                stopTimeout: s.stopGraceSeconds,
+                // The name is fixed, so a replacement must remove the old container first.
+                mustRun: true,
+            },
+            { parent: this, dependsOn: [this.image, ...args.after], deleteBeforeReplace: true },
+        );
+        this.registerOutputs({ containerId: this.container.id, repoDigest: this.repoDigest });
+    }
+}

@@ -1,0 +1,78 @@
+/**
+ * Runs index.ts under Pulumi's mocks with the values of a stack file, and
+ * records every resource the program registers.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n-----END OPENSSH PRIVATE KEY-----\n";
+export const TEST_REGISTRY_TOKEN = "ghp_unitTestTokenThatMustNeverLeak0123";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+    readonly provider?: string;
+}
+
+/** A host key for devices whose real key only the deploying machine knows (the local stack's). */
+export const TEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVuaXQtdGVzdC1ob3N0LWtleS1ub3QtcmVhbC0wMQ";
+
+export function stackConfig(stackFile: string): Record<string, unknown> {
+    const doc = parseYaml(fs.readFileSync(path.join(ROOT, stackFile), "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) out[k.replace(/^edge-fleet:/, "")] = v;
+    for (const d of (out.devices ?? []) as Record<string, unknown>[]) d.hostPublicKey ??= TEST_HOST_KEY;
+    return out;
+}
+
+/** Pulumi passes config as strings; structured values as JSON text. */
+export function toPulumiConfig(values: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+}
+
+export interface ProgramRun {
+    readonly resources: RecordedResource[];
+    readonly outputs: Record<string, unknown>;
+    readonly module: Record<string, pulumi.Output<unknown>>;
+}
+
+export async function runProgram(values: Record<string, unknown>, opts: { stack?: string; secrets?: boolean } = {}): Promise<ProgramRun> {
+    const resources: RecordedResource[] = [];
+    process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
+    pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === "docker:index/remoteImage:RemoteImage") {
+                    state.repoDigest = `${String(args.inputs.name).replace(/[:@].*$/, "")}@sha256:${"ab".repeat(32)}`;
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call: () => ({}),
+        },
+        "edge-fleet",
+        opts.stack ?? "unit",
+        true,
+    );
+    const all = { sshPrivateKey: TEST_PRIVATE_KEY, registryToken: TEST_REGISTRY_TOKEN, ...values };
+    pulumi.runtime.setAllConfig(toPulumiConfig(all), opts.secrets === false ? [] : ["edge-fleet:sshPrivateKey", "edge-fleet:registryToken"]);
+    const module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(module)) outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v) : v;
+    return { resources, outputs, module };
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+export const byType = (rs: RecordedResource[], type: string) => rs.filter((r) => r.type === type);
+export const CONTAINER = "docker:index/container:Container";
