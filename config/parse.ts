@@ -152,6 +152,10 @@ function checkSecrets(raw: RawConfig, add: Add): void {
 function reportZodIssue(issue: z.core.$ZodIssue, input: unknown, add: Add): void {
     if (issue.code === "unrecognized_keys") {
         const parent = valueAt(input, issue.path);
+        if (isServiceMap(issue.path)) {
+            for (const key of issue.keys) add([...issue.path, key], `unknown service ${JSON.stringify(key)}; allowed: ${SERVICE_NAMES.join(", ")}`, undefined, false);
+            return;
+        }
         const allowed = allowedKeysAt(issue.path);
         for (const key of issue.keys) {
             add([...issue.path, key], `unknown field${allowed ? `; allowed: ${allowed.join(", ")}` : ""}`, (parent as Record<string, unknown>)[key]);
@@ -166,6 +170,12 @@ function reportZodIssue(issue: z.core.$ZodIssue, input: unknown, add: Add): void
     }
     const value = valueAt(input, issue.path);
     add(issue.path, value === undefined ? `required: ${issue.message}` : issue.message, value, value !== undefined);
+}
+
+/** `services`, `devices[i].services` and `release.services` are keyed by service name. */
+function isServiceMap(p: readonly PropertyKey[]): boolean {
+    const last = p[p.length - 1];
+    return last === "services" && (p.length === 1 || (p[0] === "devices" && p.length === 3) || (p[0] === "release" && p.length === 2));
 }
 
 function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {

@@ -43,8 +43,12 @@ export interface ProgramRun {
     readonly module: Record<string, pulumi.Output<unknown>>;
 }
 
-export async function runProgram(values: Record<string, unknown>, opts: { stack?: string; secrets?: boolean } = {}): Promise<ProgramRun> {
-    const resources: RecordedResource[] = [];
+export async function runProgram(
+    values: Record<string, unknown>,
+    opts: { stack?: string; secrets?: boolean; record?: RecordedResource[] } = {},
+): Promise<ProgramRun> {
+    // Callers that expect the program to throw pass their own list to inspect afterwards.
+    const resources: RecordedResource[] = opts.record ?? [];
     process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
     pulumi.runtime.setMocks(
         {

@@ -1,0 +1,190 @@
+import { describe, expect, it } from "vitest";
+import { SERVICE_DEFAULTS } from "../../config/defaults";
+import { FleetConfig, parseFleetConfig } from "../../config/parse";
+import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice, storageSubdirs } from "../../plan/containerSpec";
+import { orderByDependencies, dockerConfigJson } from "../../components/edgeDevice";
+import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
+
+function fleetOf(hardwareClass: string, extra: Record<string, unknown> = {}): FleetConfig {
+    return parseFleetConfig({
+        values: {
+            hardwareClass,
+            registry: { username: "vv-deploy" },
+            release: { tag: "2.2.0" },
+            devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }],
+            sshPrivateKey: TEST_PRIVATE_KEY,
+            registryToken: "t",
+            ...extra,
+        },
+        secretKeys: new Set(["sshPrivateKey", "registryToken"]),
+    });
+}
+
+function specs(hardwareClass = "jetson", extra: Record<string, unknown> = {}): Record<string, ContainerSpec> {
+    const fleet = fleetOf(hardwareClass, extra);
+    return Object.fromEntries(planDevice(fleet, fleet.devices[0]!, "edge-test").map((s) => [s.service, s]));
+}
+
+describe("limits", () => {
+    it("gives every service the documented memory and CPUs, scene_summarizer 2g / 1.5 as in the seed", () => {
+        const s = specs();
+        expect(Object.fromEntries(Object.values(s).map((x) => [x.service, [x.memoryMiB, x.cpus]]))).toEqual({
+            agent_dvr: [512, 1],
+            scene_scanner: [768, 1],
+            scene_summarizer: [2048, 1.5],
+            logline_writer: [256, 0.5],
+            playlist_manager: [256, 0.5],
+            tv_api: [512, 1],
+            watchtower: [128, 0.25],
+            self_monitor: [64, 0.1],
+        });
+    });
+});
+
+describe("healthchecks", () => {
+    it("uses the seed's tv_api check exactly", () => {
+        expect(specs().tv_api!.healthcheck).toEqual({ test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 60 });
+    });
+    it("uses the seed's playlist_manager check exactly", () => {
+        expect(specs().playlist_manager!.healthcheck).toEqual({ test: ["CMD", "find", "/app/heartbeat", "-mmin", "-5"], intervalSeconds: 120, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 0 });
+    });
+    it("checks scene_scanner's heartbeat", () => {
+        expect(specs().scene_scanner!.healthcheck!.test).toEqual(["CMD", "find", "/app/heartbeat", "-mmin", "-5"]);
+    });
+    it("checks every long-running service and waits long enough for it", () => {
+        for (const s of Object.values(specs("x86", { services: { orchestrator: { enabled: true }, prometheus: { enabled: true }, grafana: { enabled: true } } }))) {
+            expect(s.healthcheck, s.service).toBeDefined();
+            const hc = s.healthcheck!;
+            expect(s.healthyWithinSeconds, s.service).toBe(hc.startPeriodSeconds + 2 * hc.intervalSeconds + hc.timeoutSeconds + 30);
+        }
+    });
+    it("labels each container with a digest of its healthcheck, so a changed check replaces it", () => {
+        const a = specs().tv_api!.labels["edge-fleet.healthcheck"];
+        expect(a).toMatch(/^[0-9a-f]{12}$/);
+        expect(specs().playlist_manager!.labels["edge-fleet.healthcheck"]).not.toBe(a);
+    });
+});
+
+describe("restart policies", () => {
+    it("follows the seed: on-failure with a cap for workers, always for agent_dvr and tv_api, unless-stopped for watchtower", () => {
+        const s = specs();
+        expect(Object.fromEntries(Object.values(s).map((x) => [x.service, `${x.restart}:${x.maxRetryCount}`]))).toEqual({
+            agent_dvr: "always:0",
+            scene_scanner: "on-failure:5",
+            scene_summarizer: "on-failure:5",
+            logline_writer: "on-failure:5",
+            playlist_manager: "on-failure:5",
+            tv_api: "always:0",
+            watchtower: "unless-stopped:0",
+            self_monitor: "unless-stopped:0",
+        });
+    });
+});
+
+describe("storage", () => {
+    it("mounts storage-root subdirectories, read-only where a service only reads", () => {
+        const s = specs("jetson", { videoStorageRoot: "/data/vv" });
+        expect(s.scene_scanner!.bindMounts).toEqual([
+            { hostPath: "/data/vv/input", containerPath: "/app/input", readOnly: true },
+            { hostPath: "/data/vv/processed", containerPath: "/app/processed", readOnly: false },
+        ]);
+        expect(s.tv_api!.bindMounts).toEqual([{ hostPath: "/data/vv/playlists", containerPath: "/app/playlists", readOnly: true }]);
+        const fleet = fleetOf("jetson");
+        expect(storageSubdirs(fleet.devices[0]!)).toEqual(["input", "loglines", "playlists", "processed", "summaries"]);
+    });
+    it("mounts the Docker socket only into watchtower and the self-monitor", () => {
+        const withSocket = Object.values(specs()).filter((s) => s.bindMounts.some((m) => m.hostPath === "/var/run/docker.sock")).map((s) => s.service);
+        expect(withSocket.sort()).toEqual(["self_monitor", "watchtower"]);
+    });
+    it("gives prometheus and grafana named volumes only when monitoring is on", () => {
+        expect(deviceVolumes(fleetOf("x86").devices[0]!)).toEqual([]);
+        const fleet = fleetOf("x86", { services: { prometheus: { enabled: true }, grafana: { enabled: true } } });
+        expect(deviceVolumes(fleet.devices[0]!)).toEqual(["grafana_data", "prometheus_data"]);
+    });
+});
+
+describe("networks and ports", () => {
+    it("joins services to named bridges with their service names as aliases", () => {
+        const s = specs();
+        expect(s.tv_api!.networks).toEqual([{ network: "backend", name: "vv_backend", aliases: ["tv_api", "tv-api"] }]);
+        expect(s.watchtower!.networks).toEqual([{ network: "control", name: "vv_control", aliases: ["watchtower"] }]);
+        expect(deviceNetworks(fleetOf("jetson").devices[0]!)).toEqual(["backend", "control"]);
+    });
+    it("publishes only tv_api and grafana", () => {
+        const s = specs("x86", { services: { prometheus: { enabled: true }, grafana: { enabled: true } } });
+        const published = Object.values(s).filter((x) => x.ports.length > 0).map((x) => [x.service, x.ports]);
+        expect(published).toEqual([["tv_api", [{ internal: 8000, external: 8000 }]], ["grafana", [{ internal: 3000, external: 3000 }]]]);
+    });
+});
+
+describe("GPU per hardware class", () => {
+    it.each([
+        ["jetson", "nvidia-runtime"],
+        ["x86", "device-request"],
+        ["cpu", "none"],
+    ])("%s gives scene_summarizer %s and nothing to other services", (cls, mode) => {
+        const s = specs(cls);
+        expect(s.scene_summarizer!.gpu).toBe(mode);
+        expect(Object.values(s).filter((x) => x.service !== "scene_summarizer").every((x) => x.gpu === "none")).toBe(true);
+    });
+});
+
+describe("logging, hardening, labels", () => {
+    it("rotates json-file logs at 10m x 3 by default and follows the stack's settings", () => {
+        expect(specs().tv_api!.logOptions).toEqual({ "max-size": "10m", "max-file": "3" });
+        expect(specs("jetson", { logging: { maxSizeMiB: 50, maxFiles: 5 } }).tv_api!.logOptions).toEqual({ "max-size": "50m", "max-file": "5" });
+    });
+    it("sets no-new-privileges everywhere", () => {
+        for (const s of Object.values(specs())) expect(s.securityOptions).toEqual(["no-new-privileges:true"]);
+    });
+    it("labels only the watched services for watchtower", () => {
+        const enabled = Object.values(specs()).filter((s) => s.labels["com.centurylinklabs.watchtower.enable"] === "true").map((s) => s.service);
+        expect(enabled).toEqual(["agent_dvr", "scene_scanner", "scene_summarizer"]);
+    });
+});
+
+describe("watchtower and self-monitor", () => {
+    it("scopes watchtower by name and label, interval 300, cleanup, include-stopped, credentials from a file", () => {
+        const w = specs().watchtower!;
+        expect(w.command).toEqual(["agent_dvr", "scene_scanner", "scene_summarizer"]);
+        expect(w.environment).toMatchObject({
+            WATCHTOWER_POLL_INTERVAL: "300",
+            WATCHTOWER_CLEANUP: "true",
+            WATCHTOWER_INCLUDE_STOPPED: "true",
+            WATCHTOWER_LABEL_ENABLE: "true",
+            WATCHTOWER_MONITOR_ONLY: "true",
+            DOCKER_CONFIG: "/config",
+        });
+        expect(Object.keys(w.environment).filter((k) => /REPO_|PASS|TOKEN/.test(k))).toEqual([]);
+        expect(w.needsRegistryCredentials).toBe(true);
+    });
+    it("tells the self-monitor which stack's containers it may restart", () => {
+        expect(specs().self_monitor!.environment).toMatchObject({ SELF_MONITOR_STACK: "edge-test", SELF_MONITOR_INTERVAL_SECONDS: "30" });
+    });
+    it("writes registry credentials as a Docker config.json", () => {
+        expect(JSON.parse(dockerConfigJson("ghcr.io", "u", "p"))).toEqual({ auths: { "ghcr.io": { auth: Buffer.from("u:p").toString("base64") } } });
+    });
+});
+
+describe("startup order", () => {
+    it("creates dependencies first and drops dependencies on disabled services", () => {
+        const all = specs("x86", { services: { orchestrator: { enabled: true }, prometheus: { enabled: true }, grafana: { enabled: true } } });
+        const order = orderByDependencies(Object.values(all)).map((s) => s.service);
+        for (const s of Object.values(all)) for (const d of s.dependsOn) expect(order.indexOf(d), `${d} before ${s.service}`).toBeLessThan(order.indexOf(s.service));
+        const noPlaylist = specs("jetson", { services: { playlist_manager: { enabled: false } } });
+        expect(noPlaylist.tv_api!.dependsOn).toEqual([]);
+    });
+    it("has no cycles in the defaults table", () => {
+        const names = Object.keys(SERVICE_DEFAULTS) as (keyof typeof SERVICE_DEFAULTS)[];
+        const fake = names.map((n) => ({ service: n, dependsOn: SERVICE_DEFAULTS[n].dependsOn }) as unknown as ContainerSpec);
+        expect(orderByDependencies(fake)).toHaveLength(names.length);
+    });
+});
+
+describe("images", () => {
+    it("pulls by tag, or by digest when one is given", () => {
+        const s = specs("jetson", { release: { tag: "2.2.0", services: { tv_api: { digest: `sha256:${"b".repeat(64)}` } } } });
+        expect(s.agent_dvr!.imageReference).toBe("ghcr.io/vv-video-ai/agent_dvr:2.2.0");
+        expect(s.tv_api!.imageReference).toBe(`ghcr.io/vv-video-ai/tv_api@sha256:${"b".repeat(64)}`);
+    });
+});
