@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import {
     HARDWARE_PROFILES,
+    HealthcheckDefaults,
     HardwareClass,
     HardwareProfile,
     SERVICE_DEFAULTS,
@@ -50,6 +51,8 @@ export interface ServiceSettings {
     /** Stack, then device, then service environment, later ones winning. */
     readonly environment: Readonly<Record<string, string>>;
     readonly image: ImageRef;
+    /** The service's default check with the stack's, then the device's timing overrides. */
+    readonly healthcheck?: HealthcheckDefaults;
 }
 
 export interface DeviceConfig {
@@ -193,8 +196,9 @@ function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
     };
     if (p.length === 0) return table[""];
     if (names[0] === "release" && names.length === 3) return ["repository", "tag", "digest"];
+    if (last === "healthcheck") return ["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds"];
     if ((names[0] === "services" && names.length === 2) || (names[0] === "devices" && names.length === 3)) {
-        return ["enabled", "memoryMiB", "memory", "cpus", "environment"];
+        return ["enabled", "memoryMiB", "memory", "cpus", "environment", "healthcheck"];
     }
     return table[last ?? ""];
 }
@@ -307,6 +311,7 @@ function buildDevice(
                 ...stringify(devO.environment),
             },
             image,
+            ...(defaults.healthcheck ? { healthcheck: { ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck } } : {}),
         });
     }
     return {
@@ -384,6 +389,10 @@ function checkEnvironment(p: PropertyKey[], env: Record<string, unknown> | undef
 
 function checkOverride(p: PropertyKey[], o: RawServiceOverride, profile: HardwareProfile, add: Add): void {
     checkEnvironment([...p, "environment"], o.environment, add);
+    const hc = o.healthcheck;
+    if (hc?.timeoutSeconds !== undefined && hc.intervalSeconds !== undefined && hc.timeoutSeconds > hc.intervalSeconds) {
+        add([...p, "healthcheck", "timeoutSeconds"], `must not exceed intervalSeconds (${hc.intervalSeconds})`, hc.timeoutSeconds);
+    }
     if (o.memoryMiB !== undefined && o.memory !== undefined) {
         add([...p, "memory"], "set either memoryMiB or memory, not both", o.memory);
     }

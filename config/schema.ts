@@ -37,6 +37,16 @@ export const environmentSchema = z.record(
 
 const cpus = z.union([z.number(), z.string()], { error: "must be a number of CPUs such as 0.5 or 1.5" });
 
+/** Timing of a service's healthcheck; the command itself is part of the image's contract and stays fixed. */
+export const healthcheckOverrideSchema = z
+    .object({
+        intervalSeconds: z.number().int().min(1, "must be at least 1 second").max(3600, "must be at most 3600 seconds").optional(),
+        timeoutSeconds: z.number().int().min(1, "must be at least 1 second").max(600, "must be at most 600 seconds").optional(),
+        retries: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").optional(),
+        startPeriodSeconds: z.number().int().min(0, "must not be negative").max(3600, "must be at most 3600 seconds").optional(),
+    })
+    .strict();
+
 /** What a stack or a device may change about one service. */
 export const serviceOverrideSchema = z
     .object({
@@ -45,6 +55,7 @@ export const serviceOverrideSchema = z
         memory: z.unknown().optional(),
         cpus: cpus.optional(),
         environment: environmentSchema.optional(),
+        healthcheck: healthcheckOverrideSchema.optional(),
     })
     .strict();
 

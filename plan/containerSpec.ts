@@ -128,7 +128,7 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
     }));
     if (d.mountsDockerSocket) bindMounts.push({ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET, readOnly: false });
 
-    const hc = d.healthcheck;
+    const hc = s.healthcheck;
     const healthyWithinSeconds = hc ? hc.startPeriodSeconds + 2 * hc.intervalSeconds + hc.timeoutSeconds + 30 : 60;
     const watched = s.name !== "watchtower" && fleet.watchtower.services.includes(s.name) && enabled.has("watchtower");
     const imageRef = imageReference(s.image);

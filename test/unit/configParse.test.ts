@@ -89,7 +89,7 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting; allowed: hardwareClass, devices', '(got "x86")']],
     ["unknown service in overrides", (v) => (v.services = { scene_scaner: { cpus: 1 } }), ['services.scene_scaner: unknown service "scene_scaner"; allowed: agent_dvr, scene_scanner']],
     ["unknown service in a device", (v) => (v.devices[0].services = { tvapi: {} }), ['devices[0].services.tvapi: unknown service "tvapi"']],
-    ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), ['services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment (got "512m")']],
+    ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), [`services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment, healthcheck (got "512m")`]],
     ["negative memoryMiB", (v) => (v.services = { tv_api: { memoryMiB: -512 } }), ["services.tv_api.memoryMiB: must be between 6 (Docker's minimum) and 32768 MiB for this hardware class (got -512)"]],
     ["memoryMiB with a unit", (v) => (v.services = { tv_api: { memoryMiB: "512m" } }), ['services.tv_api.memoryMiB: must be a whole number of MiB such as 512 (or use memory: "512m") (got "512m")']],
     ["fractional memoryMiB", (v) => (v.services = { tv_api: { memoryMiB: 512.5 } }), ["services.tv_api.memoryMiB: must be a whole number of MiB", "(got 512.5)"]],
@@ -134,6 +134,9 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["watchtower watching a disabled service", (v) => (v.watchtower = { services: ["orchestrator"] }), ['watchtower.services[0]: service is not enabled on any device (got "orchestrator")']],
     ["watchtower interval too short", (v) => (v.watchtower = { intervalSeconds: 5 }), ["watchtower.intervalSeconds: must be at least 30 seconds (got 5)"]],
     ["log rotation of zero files", (v) => (v.logging = { maxFiles: 0 }), ["logging.maxFiles: ", "(got 0)"]],
+    ["healthcheck override of the command", (v) => (v.services = { tv_api: { healthcheck: { test: ["CMD", "true"] } } }), ["services.tv_api.healthcheck.test: unknown field; allowed: intervalSeconds, timeoutSeconds, retries, startPeriodSeconds"]],
+    ["healthcheck timeout longer than its interval", (v) => (v.services = { tv_api: { healthcheck: { intervalSeconds: 10, timeoutSeconds: 20 } } }), ["services.tv_api.healthcheck.timeoutSeconds: must not exceed intervalSeconds (10) (got 20)"]],
+    ["healthcheck retries of zero", (v) => (v.devices[0].services = { tv_api: { healthcheck: { retries: 0 } } }), ["devices[0].services.tv_api.healthcheck.retries: must be at least 1 (got 0)"]],
     ["enabled not a boolean", (v) => (v.services = { orchestrator: { enabled: "yes" } }), ['services.orchestrator.enabled: must be true or false (got "yes")']],
 ];
 

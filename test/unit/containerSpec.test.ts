@@ -58,6 +58,14 @@ describe("healthchecks", () => {
             expect(s.healthyWithinSeconds, s.service).toBe(hc.startPeriodSeconds + 2 * hc.intervalSeconds + hc.timeoutSeconds + 30);
         }
     });
+    it("takes timing overrides from the stack, then the device, keeping the command", () => {
+        const s = specs("jetson", {
+            services: { tv_api: { healthcheck: { intervalSeconds: 15, retries: 5 } } },
+            devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY, services: { tv_api: { healthcheck: { intervalSeconds: 20 } } } }],
+        });
+        expect(s.tv_api!.healthcheck).toEqual({ test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 20, timeoutSeconds: 10, retries: 5, startPeriodSeconds: 60 });
+        expect(s.tv_api!.labels["edge-fleet.healthcheck"]).not.toBe(specs().tv_api!.labels["edge-fleet.healthcheck"]);
+    });
     it("labels each container with a digest of its healthcheck, so a changed check replaces it", () => {
         const a = specs().tv_api!.labels["edge-fleet.healthcheck"];
         expect(a).toMatch(/^[0-9a-f]{12}$/);
