@@ -139,6 +139,9 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
         [`${LABEL_PREFIX}.image`]: imageRef,
         "com.centurylinklabs.watchtower.enable": String(watched),
     };
+    // The provider updates memory in place but not the swap limit that goes
+    // with it, which Docker then refuses; a changed limit replaces the container.
+    labels[`${LABEL_PREFIX}.limits`] = `memory=${s.memoryMiB}m cpus=${s.cpus}`;
     if (hc) {
         // Docker cannot change a healthcheck in place; the digest makes a changed
         // check replace the container, visibly, instead of being silently ignored.

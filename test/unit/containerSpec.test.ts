@@ -41,6 +41,12 @@ describe("limits", () => {
     });
 });
 
+describe("limit labels", () => {
+    it("records the limits in a label, so that changing one replaces the container", () => {
+        expect(specs().scene_summarizer!.labels["edge-fleet.limits"]).toBe("memory=2048m cpus=1.5");
+    });
+});
+
 describe("healthchecks", () => {
     it("uses the seed's tv_api check exactly", () => {
         expect(specs().tv_api!.healthcheck).toEqual({ test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 60 });
