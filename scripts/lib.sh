@@ -47,3 +47,15 @@ ensure_node_modules() {
     (cd "$EDGE_FLEET_ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     cp "$EDGE_FLEET_ROOT/package-lock.json" "$stamp"
 }
+
+# Creates a stack in the backend if it does not exist. `pulumi stack init`
+# writes a Pulumi.<stack>.yaml next to Pulumi.yaml; doing it in a scratch copy
+# of the project keeps the repository's stack files untouched (our stacks
+# carry their own config file, passed with --config-file).
+ensure_stack() { # ensure_stack NAME
+    local scratch
+    scratch=$(mktemp -d)
+    cp "$EDGE_FLEET_ROOT/Pulumi.yaml" "$scratch/"
+    pulumi stack select --create "$1" --non-interactive --cwd "$scratch" >/dev/null
+    rm -rf "$scratch"
+}

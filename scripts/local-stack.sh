@@ -33,7 +33,7 @@ write_local_config() {
         envs+=("$f")
     done
     node "$EDGE_FLEET_ROOT/scripts/local-stack-config.mjs" "$EDGE_FLEET_ROOT/Pulumi.local.yaml" "$LOCAL_CONFIG_FILE" "${envs[@]}"
-    (cd "$EDGE_FLEET_ROOT" && pulumi stack select --create local --non-interactive >/dev/null)
+    ensure_stack local
     local first="${envs[0]}"
     # Values go through stdin, never through argv, so they do not show in `ps`.
     pulumi --cwd "$EDGE_FLEET_ROOT" config set --stack local --config-file "$LOCAL_CONFIG_FILE" --secret sshPrivateKey \

@@ -1,0 +1,62 @@
+/**
+ * A fleet stack in which one device is not what the stack expects: its host
+ * key does not match the pinned one, or it cannot be reached. The deploy must
+ * refuse that device by name and leave the healthy device alone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimDevice, TestStack, docker, inspectStack, localConfig, simDevice } from "./support";
+
+const STACK = "e2e-devices";
+let good: SimDevice;
+let other: SimDevice;
+let stack: TestStack;
+let values: Record<string, any>;
+
+const ids = () => Object.fromEntries(Object.entries(inspectStack(good, STACK)).map(([n, c]) => [n, c.Id]));
+
+beforeAll(() => {
+    good = simDevice("sim-edge-03");
+    other = simDevice("sim-edge-02");
+    values = localConfig([good], "e2e-devices");
+    stack = TestStack.create(STACK, values, good);
+    stack.destroy();
+    const up = stack.up();
+    if (up.code !== 0) throw new Error(`initial deploy failed:\n${up.stdout}\n${up.stderr}`);
+});
+
+afterAll(() => {
+    if (stack) {
+        stack.setConfig(values);
+        stack.destroy();
+    }
+});
+
+describe("a device that is not what the stack expects", () => {
+    it("is refused when its host key does not match the pinned key", () => {
+        const before = ids();
+        expect(Object.keys(before).length).toBeGreaterThanOrEqual(8);
+        // sim-edge-02's address, but the key pinned is sim-edge-03's.
+        const impostor = { ...localConfig([other], "e2e-devices").devices[0], hostPublicKey: good.hostPublicKey };
+        stack.setConfig({ ...values, devices: [...values.devices, impostor] });
+        const up = stack.up();
+        expect(up.code).not.toBe(0);
+        const out = up.stdout + up.stderr;
+        expect(out).toContain("sim-edge-02");
+        expect(out).toMatch(/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
+        expect(ids()).toEqual(before);
+        expect(docker(other, "ps", "-aq", "--filter", `label=edge-fleet.stack=${STACK}`).trim()).toBe("");
+    });
+
+    it("fails with its name when it cannot be reached, in preview and in up", () => {
+        const before = ids();
+        const unreachable = { name: "sim-edge-gone", host: "10.77.0.250", port: 22, user: "edge", hostPublicKey: good.hostPublicKey };
+        stack.setConfig({ ...values, devices: [...values.devices, unreachable] });
+        for (const result of [stack.preview(), stack.up()]) {
+            expect(result.code).not.toBe(0);
+            const out = result.stdout + result.stderr;
+            expect(out).toContain("sim-edge-gone");
+            expect(out).toMatch(/10\.77\.0\.250/);
+        }
+        expect(ids()).toEqual(before);
+    });
+});

@@ -1,0 +1,194 @@
+/**
+ * One stack through its life on a simulated device: deploy, no-op, a release
+ * change, a limit and a healthcheck change, self-healing, destroy and redeploy
+ * on the same data. Steps run in order and build on each other.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseFleetConfig } from "../../config/parse";
+import { ContainerSpec, planDevice } from "../../plan/containerSpec";
+import { ROOT, SimDevice, TRANSCRIPT, TestStack, checksums, docker, inspectStack, localConfig, simDevice, waitFor } from "./support";
+
+const STACK = "e2e-lifecycle";
+let device: SimDevice;
+let stack: TestStack;
+let values: Record<string, any>;
+let storageRoot: string;
+let token: string;
+
+function expectedSpecs(): Record<string, ContainerSpec> {
+    const fleet = parseFleetConfig({
+        values: { ...values, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n", registryToken: "x" },
+        secretKeys: new Set(["sshPrivateKey", "registryToken"]),
+    });
+    return Object.fromEntries(planDevice(fleet, fleet.devices[0]!, STACK).map((s) => [s.service, s]));
+}
+
+const ns = (seconds: number) => seconds * 1e9;
+const idsAndStarts = (inspected: Record<string, any>) =>
+    Object.fromEntries(Object.entries(inspected).map(([n, c]) => [n, `${c.Id} ${c.State.StartedAt}`]));
+
+beforeAll(() => {
+    device = simDevice("sim-edge-02");
+    token = fs.readFileSync(device.registry.passwordFile, "utf8").trim();
+    values = localConfig([device], "e2e-lifecycle");
+    values.services = { orchestrator: { enabled: true }, prometheus: { enabled: true }, grafana: { enabled: true } };
+    storageRoot = values.devices[0].videoStorageRoot;
+    stack = TestStack.create(STACK, values, device);
+    // A stack left over from an interrupted run starts from nothing.
+    stack.destroy();
+});
+
+afterAll(() => {
+    stack?.destroy();
+});
+
+describe("a stack on a simulated device", () => {
+    it("deploys every service as declared, healthy, with tv_api reachable", async () => {
+        const up = stack.up();
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        const outputs = stack.outputs();
+        const mine = (outputs.deviceOutputs as any[]).find((d) => d.device === device.name);
+        const inspected = inspectStack(device, STACK);
+        const specs = expectedSpecs();
+        expect(Object.keys(inspected).sort()).toEqual(Object.keys(specs).sort());
+
+        for (const [name, spec] of Object.entries(specs)) {
+            const c = inspected[name]!;
+            const why = name;
+            expect(c.Config.Image, why).toBe(spec.imageReference);
+            const image = JSON.parse(docker(device, "image", "inspect", c.Image))[0];
+            expect(image.RepoDigests, why).toContain(mine.imageDigests[name]);
+            expect(c.HostConfig.Memory, why).toBe(spec.memoryMiB * 1024 * 1024);
+            expect(c.HostConfig.MemorySwap, why).toBe(spec.memoryMiB * 1024 * 1024);
+            expect(c.HostConfig.NanoCpus, why).toBe(Math.round(spec.cpus * 1e9));
+            expect(c.HostConfig.RestartPolicy, why).toEqual({ Name: spec.restart, MaximumRetryCount: spec.maxRetryCount });
+            const hc = spec.healthcheck!;
+            expect(c.Config.Healthcheck, why).toEqual({
+                Test: hc.test,
+                Interval: ns(hc.intervalSeconds),
+                Timeout: ns(hc.timeoutSeconds),
+                Retries: hc.retries,
+                ...(hc.startPeriodSeconds > 0 ? { StartPeriod: ns(hc.startPeriodSeconds) } : {}),
+            });
+            const binds = (c.Mounts as any[]).filter((m) => m.Type === "bind").map((m) => ({ hostPath: m.Source, containerPath: m.Destination, readOnly: !m.RW }));
+            expect(binds.sort((a, b) => a.containerPath.localeCompare(b.containerPath)), why).toEqual(
+                [...spec.bindMounts].sort((a, b) => a.containerPath.localeCompare(b.containerPath)),
+            );
+            const vols = (c.Mounts as any[]).filter((m) => m.Type === "volume").map((m) => ({ volume: m.Name, containerPath: m.Destination }));
+            expect(vols, why).toEqual(spec.namedVolumes);
+            expect(Object.keys(c.NetworkSettings.Networks).sort(), why).toEqual(spec.networks.map((n) => n.name).sort());
+            for (const n of spec.networks) expect(c.NetworkSettings.Networks[n.name].Aliases, why).toEqual(expect.arrayContaining([...n.aliases]));
+            expect(c.HostConfig.LogConfig, why).toEqual({ Type: "json-file", Config: spec.logOptions });
+            for (const [k, v] of Object.entries(spec.environment)) expect(c.Config.Env, why).toContain(`${k}=${v}`);
+            expect(c.Config.Labels, why).toMatchObject(spec.labels);
+            expect(c.HostConfig.Privileged, why).toBe(false);
+            expect(c.HostConfig.SecurityOpt, why).toEqual(["no-new-privileges:true"]);
+            expect(c.State.Health.Status, why).toBe("healthy");
+        }
+        // The seed's literal values, independent of the planner.
+        expect(inspected.scene_summarizer.HostConfig.Memory).toBe(2 * 1024 ** 3);
+        expect(inspected.scene_summarizer.HostConfig.NanoCpus).toBe(1.5e9);
+        expect(inspected.tv_api.Config.Healthcheck.Test).toEqual(["CMD", "curl", "-f", "http://localhost:8000/status"]);
+
+        const res = await fetch(mine.tvApiUrl);
+        expect(res.status).toBe(200);
+    });
+
+    it("changes nothing on a second run", () => {
+        const before = idsAndStarts(inspectStack(device, STACK));
+        const preview = stack.preview("--expect-no-changes");
+        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        const up = stack.up("--expect-no-changes");
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        expect(idsAndStarts(inspectStack(device, STACK))).toEqual(before);
+    });
+
+    it("replaces exactly the container whose release changed", () => {
+        const before = idsAndStarts(inspectStack(device, STACK));
+        values.release = { ...values.release, services: { tv_api: { tag: "1.1.0" } } };
+        stack.setConfig(values);
+        const preview = stack.preview("--diff");
+        expect(preview.code, preview.stderr).toBe(0);
+        expect(preview.stdout).toMatch(/\+-\s+docker:index\/container:Container\s+sim-edge-02-tv_api\s+replace/);
+        const up = stack.up();
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        const after = inspectStack(device, STACK);
+        expect(after.tv_api.Config.Image).toMatch(/tv_api:1\.1\.0$/);
+        const changed = Object.keys(before).filter((n) => before[n] !== idsAndStarts(after)[n]);
+        expect(changed).toEqual(["tv_api"]);
+    });
+
+    it("shows a limit and a healthcheck change in preview and lands them on the device", () => {
+        values.services = {
+            ...values.services,
+            logline_writer: { memoryMiB: 320, healthcheck: { intervalSeconds: 20 } },
+        };
+        stack.setConfig(values);
+        const preview = stack.preview("--diff");
+        expect(preview.code, preview.stderr).toBe(0);
+        expect(preview.stdout).toMatch(/memory\s*:\s*256 => 320/);
+        expect(preview.stdout).toMatch(/interval\s*:\s*"30s" => "20s"/);
+        const up = stack.up();
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        const lw = inspectStack(device, STACK).logline_writer;
+        expect(lw.HostConfig.Memory).toBe(320 * 1024 * 1024);
+        expect(lw.Config.Healthcheck.Interval).toBe(ns(20));
+        expect(lw.State.Health.Status).toBe("healthy");
+    });
+
+    it("has an unhealthy container restarted by the self-monitor", async () => {
+        const before = inspectStack(device, STACK).scene_scanner;
+        // The stand-in turns unhealthy on request: its heartbeat stops.
+        docker(device, "exec", "scene_scanner", "/standin", "fail-health");
+        const restarted = await waitFor("self-monitor to restart scene_scanner", 600, () => {
+            const c = inspectStack(device, STACK).scene_scanner;
+            return c.State.StartedAt !== before.State.StartedAt ? c : undefined;
+        });
+        expect(restarted.Id).toBe(before.Id);
+        const logs = docker(device, "logs", "self_monitor");
+        expect(logs).toMatch(/"event":"restart"[^\n]*scene_scanner/);
+        await waitFor("scene_scanner healthy again", 300, () => inspectStack(device, STACK).scene_scanner.State.Health.Status === "healthy");
+    });
+
+    it("keeps storage and named volumes through destroy, and comes back on the same data", () => {
+        const files = checksums(device, storageRoot);
+        expect(Object.keys(files).length).toBeGreaterThan(0);
+        docker(device, "exec", "grafana", "sh", "-c", "echo dashboards > /var/lib/grafana/e2e-marker");
+        const destroy = stack.destroy();
+        expect(destroy.code, destroy.stdout + destroy.stderr).toBe(0);
+        expect(inspectStack(device, STACK)).toEqual({});
+        expect(checksums(device, storageRoot)).toEqual(expect.objectContaining(files));
+        const volumes = docker(device, "volume", "ls", "--format", "{{.Name}}").split("\n");
+        expect(volumes).toEqual(expect.arrayContaining(["grafana_data", "prometheus_data"]));
+
+        const up = stack.up();
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        expect(docker(device, "exec", "grafana", "cat", "/var/lib/grafana/e2e-marker").trim()).toBe("dashboards");
+        const again = checksums(device, storageRoot);
+        for (const [f, sum] of Object.entries(files)) expect(again[f], f).toBe(sum);
+    });
+
+    it("never shows the registry token in plain text", () => {
+        expect(token.length).toBeGreaterThan(8);
+        const places: Record<string, string> = {
+            "state file": fs.readFileSync(stack.stateFile(), "utf8"),
+            "CLI output": fs.readFileSync(TRANSCRIPT, "utf8"),
+            "stack config": fs.readFileSync(stack.configFile, "utf8"),
+        };
+        const inspected = inspectStack(device, STACK);
+        for (const name of Object.keys(inspected)) {
+            places[`docker inspect ${name}`] = JSON.stringify(inspected[name]);
+            places[`docker logs ${name}`] = docker(device, "logs", name);
+        }
+        const b64 = Buffer.from(`${device.registry.username}:${token}`).toString("base64");
+        for (const [where, text] of Object.entries(places)) {
+            expect(text.includes(token), where).toBe(false);
+            expect(text.includes(b64), where).toBe(false);
+        }
+        // git grep exits 1 when nothing matches.
+        const grep = spawnSync("git", ["grep", "-l", "-F", token], { cwd: ROOT, encoding: "utf8" });
+        expect(grep.status, grep.stdout).toBe(1);
+    });
+});

@@ -1,0 +1,188 @@
+/**
+ * What the end-to-end tests drive: the real Pulumi CLI on a stack of their
+ * own, against simulated devices made by sim/device.sh, and the devices'
+ * Docker daemons queried directly to see what a deploy really did.
+ * `npm test` (scripts/test.sh) builds the toolchain and starts the devices first.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
+
+export interface SimDevice {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly hostPublicKey: string;
+    readonly privateKeyPath: string;
+    readonly dockerHost: string;
+    readonly registry: { readonly server: string; readonly username: string; readonly passwordFile: string; readonly namespace: string };
+}
+
+export function simDevice(name: string): SimDevice {
+    return JSON.parse(execFileSync("bash", [path.join(ROOT, "sim", "device.sh"), "env", name], { encoding: "utf8" })) as SimDevice;
+}
+
+export interface RunResult {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly seconds: number;
+}
+
+/** Every word the CLI printed in these tests, to search for leaked secrets. */
+export const TRANSCRIPT = path.join(CACHE, "e2e-transcript.log");
+
+export function run(cmd: string, args: readonly string[], input?: string): RunResult {
+    const t0 = Date.now();
+    const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: process.env });
+    const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", seconds: (Date.now() - t0) / 1000 };
+    fs.appendFileSync(TRANSCRIPT, `$ ${cmd} ${args.join(" ")}\n${result.stdout}\n${result.stderr}\n`);
+    return result;
+}
+
+export function docker(device: SimDevice, ...args: string[]): string {
+    return execFileSync("docker", ["--host", device.dockerHost, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** `docker inspect` of the stack's containers on a device, by container name. */
+export function inspectStack(device: SimDevice, stack: string): Record<string, any> {
+    const ids = docker(device, "ps", "-aq", "--filter", `label=edge-fleet.stack=${stack}`).split(/\s+/).filter(Boolean);
+    if (ids.length === 0) return {};
+    const all = JSON.parse(docker(device, "inspect", ...ids)) as any[];
+    return Object.fromEntries(all.map((c) => [String(c.Name).replace(/^\//, ""), c]));
+}
+
+/** The base config of an e2e stack: Pulumi.local.yaml with these devices. */
+export function localConfig(devices: readonly SimDevice[], storageDir: string): Record<string, any> {
+    const doc = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const values: Record<string, any> = {};
+    for (const [k, v] of Object.entries(doc.config)) values[k.replace(/^edge-fleet:/, "")] = v;
+    const reg = devices[0]!.registry;
+    values.registry = { ...values.registry, server: reg.server, username: reg.username };
+    values.devices = devices.map((d) => ({
+        name: d.name,
+        host: d.host,
+        port: d.port,
+        user: d.user,
+        hostPublicKey: d.hostPublicKey,
+        videoStorageRoot: `/var/lib/edge-fleet-sim/${d.name}/${storageDir}`,
+    }));
+    return values;
+}
+
+/**
+ * A stack of the real project, with its config in a file of its own (the
+ * repo's stack files are left alone) and its secrets set as secrets.
+ */
+export class TestStack {
+    readonly configFile: string;
+
+    private constructor(readonly name: string, private readonly secrets: { sshPrivateKey: string; registryToken: string }) {
+        this.configFile = path.join(CACHE, "stacks", `Pulumi.${name}.yaml`);
+    }
+
+    static create(name: string, values: Record<string, unknown>, keyFrom: SimDevice): TestStack {
+        const stack = new TestStack(name, {
+            sshPrivateKey: fs.readFileSync(keyFrom.privateKeyPath, "utf8"),
+            registryToken: fs.readFileSync(keyFrom.registry.passwordFile, "utf8").trim(),
+        });
+        fs.mkdirSync(path.dirname(stack.configFile), { recursive: true });
+        fs.rmSync(stack.configFile, { force: true });
+        // `pulumi stack init` writes Pulumi.<stack>.yaml beside Pulumi.yaml; a
+        // scratch copy of the project keeps that file out of the repository.
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-stack-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(scratch, "Pulumi.yaml"));
+        const sel = run("pulumi", ["stack", "select", "--create", name, "--non-interactive", "--cwd", scratch]);
+        fs.rmSync(scratch, { recursive: true, force: true });
+        if (sel.code !== 0) throw new Error(`pulumi stack select ${name}: ${sel.stderr}`);
+        stack.setConfig(values);
+        return stack;
+    }
+
+    /** Replaces the stack's plain config; keeps its salt and re-sets the secrets. */
+    setConfig(values: Record<string, unknown>): void {
+        const previous = fs.existsSync(this.configFile) ? ((parseYaml(fs.readFileSync(this.configFile, "utf8")) ?? {}) as Record<string, any>) : {};
+        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, v]));
+        const doc = { ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config };
+        fs.writeFileSync(this.configFile, toYaml(doc), { mode: 0o600 });
+        for (const [key, value] of Object.entries(this.secrets)) {
+            const r = run("pulumi", ["config", "set", "--stack", this.name, "--config-file", this.configFile, "--secret", key], value);
+            if (r.code !== 0) throw new Error(`pulumi config set ${key}: ${r.stderr}`);
+        }
+    }
+
+    pulumi(command: string, ...args: string[]): RunResult {
+        return run("pulumi", [command, "--stack", this.name, "--config-file", this.configFile, "--non-interactive", ...args]);
+    }
+
+    up(...args: string[]): RunResult {
+        return this.pulumi("up", "--yes", "--suppress-progress", ...args);
+    }
+
+    preview(...args: string[]): RunResult {
+        return this.pulumi("preview", "--suppress-progress", ...args);
+    }
+
+    destroy(): RunResult {
+        return this.pulumi("destroy", "--yes", "--suppress-progress");
+    }
+
+    outputs(): Record<string, any> {
+        const r = this.pulumi("stack", "output", "--json");
+        if (r.code !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout) as Record<string, any>;
+    }
+
+    /** The checkpoint the file backend keeps for this stack. */
+    stateFile(): string {
+        const base = (process.env.PULUMI_BACKEND_URL ?? "").replace(/^file:\/\//, "");
+        const found = findFile(path.join(base, ".pulumi", "stacks"), `${this.name}.json`);
+        if (!found) throw new Error(`no state file for stack ${this.name} under ${base}`);
+        return found;
+    }
+}
+
+function findFile(dir: string, name: string): string | undefined {
+    if (!fs.existsSync(dir)) return undefined;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isFile() && e.name === name) return p;
+        if (e.isDirectory()) {
+            const f = findFile(p, name);
+            if (f) return f;
+        }
+    }
+    return undefined;
+}
+
+/** sha256 of every file under a directory, by relative path. */
+export function checksums(device: SimDevice, dir: string): Record<string, string> {
+    void device; // the simulated devices share this machine's filesystem
+    const out: Record<string, string> = {};
+    const walk = (d: string) => {
+        if (!fs.existsSync(d)) return;
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.isFile()) out[path.relative(dir, p)] = execFileSync("sha256sum", [p], { encoding: "utf8" }).split(" ")[0]!;
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+export async function waitFor<T>(what: string, timeoutSeconds: number, probe: () => T | undefined | false): Promise<T> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+        const v = probe();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
