@@ -13,6 +13,7 @@ export PULUMI_HOME="${PULUMI_HOME:-$EDGE_FLEET_CACHE/pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$EDGE_FLEET_CACHE/state}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+mkdir -p "$EDGE_FLEET_CACHE/state" "$EDGE_FLEET_BIN"
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 
 # The npm package `node` provides a current Node.js; npm scripts already put

@@ -29,4 +29,4 @@ for (const key of ["edge-fleet:sshPrivateKey", "edge-fleet:registryToken"]) {
     if (previous.config?.[key] !== undefined) config[key] = previous.config[key];
 }
 const result = { ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config };
-fs.writeFileSync(out, YAML.stringify(result), { mode: 0o600 });
+fs.writeFileSync(out, YAML.stringify(result, { lineWidth: 0 }), { mode: 0o600 });

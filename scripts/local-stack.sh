@@ -15,9 +15,9 @@ local_devices() {
 # Starts the registry and the devices, pushes the stand-in images; idempotent.
 ensure_simulation() {
     local t0; t0=$(now)
-    bash "$EDGE_FLEET_ROOT/sim/registry.sh" up
+    bash "$EDGE_FLEET_ROOT/sim/registry.sh" up >/dev/null
     local d
-    for d in "$@"; do bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d"; done
+    for d in "$@"; do bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d" >/dev/null; done
     bash "$EDGE_FLEET_ROOT/sim/images/build.sh"
     log "simulation ready in $(elapsed "$t0")s"
 }

@@ -110,7 +110,7 @@ export class TestStack {
         const previous = fs.existsSync(this.configFile) ? ((parseYaml(fs.readFileSync(this.configFile, "utf8")) ?? {}) as Record<string, any>) : {};
         const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, v]));
         const doc = { ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config };
-        fs.writeFileSync(this.configFile, toYaml(doc), { mode: 0o600 });
+        fs.writeFileSync(this.configFile, toYaml(doc, { lineWidth: 0 }), { mode: 0o600 });
         for (const [key, value] of Object.entries(this.secrets)) {
             const r = run("pulumi", ["config", "set", "--stack", this.name, "--config-file", this.configFile, "--secret", key], value);
             if (r.code !== 0) throw new Error(`pulumi config set ${key}: ${r.stderr}`);
