@@ -45,7 +45,14 @@ main() {
     if [ ! -x "$out/pulumi-resource-docker" ]; then
         bash "$dp/build.sh" "$out"
     fi
-    ln -sfn "$out/pulumi-resource-docker" "$EDGE_FLEET_BIN/pulumi-resource-docker"
+    # Installed into the plugin cache at the version the npm SDK asks for, so
+    # the engine picks it without falling back to (and warning about) PATH.
+    local sdk_version plugin_dir
+    sdk_version=$(node -p 'require(process.argv[1]).version' "$EDGE_FLEET_ROOT/node_modules/@pulumi/docker/package.json")
+    plugin_dir="$PULUMI_HOME/plugins/resource-docker-v$sdk_version"
+    if ! cmp -s "$out/pulumi-resource-docker" "$plugin_dir/pulumi-resource-docker"; then
+        pulumi plugin install resource docker "$sdk_version" --file "$out/pulumi-resource-docker" --reinstall >/dev/null
+    fi
     pulumi version >/dev/null
 }
 

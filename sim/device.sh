@@ -19,13 +19,16 @@
 #   a holder process (`sleep infinity`) that keeps the device's own mount and UTS
 #     namespaces: /run of the device is a directory of its own, so the standard
 #     socket /var/run/docker.sock inside the device (and in containers that mount it,
-#     as watchtower and the self-monitor do) is that device's daemon, like on real hardware
+#     as watchtower and the self-monitor do) is that device's daemon, like on real
+#     hardware; /srv is its own as well (env: srvDir is where it is on this machine);
+#     everything else is this machine's filesystem
 #   dockerd (daemon.json: runtime `nvidia` -> runc, insecure registry, json-file logs)
 #   sshd on port 22, key-only, user `edge` in group docker
-# State: ${EDGE_FLEET_CACHE:-~/.cache/edge-fleet}/sim/NAME/ (keys, data-root, pids, logs).
+# State: ${EDGE_FLEET_CACHE:-~/.cache/edge-fleet}/sim/NAME/ (keys, data-root, pids, logs);
+# sockets and the device's /run under /run/edge-fleet/NAME/.
 set -euo pipefail
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 DOCKERD_START_TIMEOUT=90
@@ -39,7 +42,8 @@ set_device() { # set_device NAME: fills the D_* variables
     local name="$1"
     [[ "$name" =~ ^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$ ]] || die "device name must be a lower-case DNS label of at most 32 characters: '$name'"
     D_NAME="$name"
-    D_STATE="$SIM_CACHE/devices/$name"
+    [[ "$name" != registry ]] || die "'registry' is taken by the registry's state directory"
+    D_STATE="$SIM_CACHE/$name"
     D_RUN="$SIM_RUN/$name"
     # The device's /run, bind-mounted over /run inside its mount namespace.
     D_DEVRUN="$D_RUN/run"
@@ -68,10 +72,10 @@ set_device() { # set_device NAME: fills the D_* variables
 # its state, so the pinned host key and any stack file keep matching the address.
 allocate_index() {
     [[ -n "$D_INDEX" ]] && return 0
-    mkdir -p "$SIM_CACHE/devices"
+    mkdir -p "$SIM_CACHE"
     local i used f
     used=" "
-    for f in "$SIM_CACHE"/devices/*/index; do
+    for f in "$SIM_CACHE"/*/index; do
         [[ -s "$f" ]] && used+="$(cat "$f") "
     done
     for ((i = 0; i < SIM_MAX_DEVICES; i++)); do
@@ -136,7 +140,6 @@ EOF
 }
 
 ensure_network() {
-    ensure_bridge
     [[ -e "/run/netns/$D_NAME" ]] || ip netns add "$D_NAME"
     if ! ip link show "$D_VETH" >/dev/null 2>&1; then
         ip -n "$D_NAME" link del eth0 2>/dev/null || true
@@ -153,9 +156,31 @@ ensure_network() {
 }
 
 # The holder owns the device's mount and UTS namespaces; dockerd and sshd are
-# entered into them, so either can be restarted without the other.
+# entered into them, so either can be restarted without the other. The script
+# is what it sets up in them ($1.. are holder_args); a change to either
+# restarts the device's daemons.
+# shellcheck disable=SC2016 # expanded by the holder shell, not here
+HOLDER_SCRIPT='
+set -e
+mount --bind "$1" /run
+mount --bind "$2" /etc/resolv.conf
+mount --bind "$3" /etc/hosts
+mount --bind "$4" /srv
+hostname "$5"
+exec sleep infinity
+'
+
+holder_args() {
+    printf '%s\n' "$D_DEVRUN" "$D_STATE/resolv.conf" "$D_STATE/hosts" "$D_STATE/srv" "$D_NAME"
+}
+
+holder_hash() {
+    { echo "$HOLDER_SCRIPT"; holder_args; } | sha256sum | cut -d' ' -f1
+}
+
 holder_ok() {
     pid_alive "$D_HOLDER_PID" || return 1
+    [[ "$(cat "$D_STATE/holder.config-hash" 2>/dev/null)" == "$(holder_hash)" ]] || return 1
     local pid
     pid="$(cat "$D_HOLDER_PID")"
     [[ "$(readlink "/proc/$pid/ns/net")" == "$(ip netns exec "$D_NAME" readlink /proc/self/ns/net 2>/dev/null)" ]]
@@ -165,6 +190,7 @@ ensure_holder() {
     holder_ok && return 0
     # Daemons left in an old namespace would keep the old /run: start over.
     stop_daemons
+    stop_pidfile "$D_HOLDER_PID" 5
     mkdir -p "$D_DEVRUN"
     chmod 755 "$SIM_RUN" "$D_RUN" "$D_DEVRUN"
     # /run/sshd is sshd's privilege-separation directory.
@@ -174,19 +200,18 @@ ensure_holder() {
     # 10.77.0.1:53, so they fail fast) instead of to this machine's resolvers.
     printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$SIM_HOST_ADDR" >"$D_STATE/resolv.conf"
     printf '127.0.0.1\tlocalhost\n%s\t%s\n%s\tedge-fleet-registry\n' "$D_ADDR" "$D_NAME" "$SIM_HOST_ADDR" >"$D_STATE/hosts"
+    # /srv, where the stack keeps video by default, is the device's own too:
+    # two devices must not share their recordings through this machine's disk.
+    mkdir -p "$D_STATE/srv" /srv
     log "$D_NAME: starting namespace holder"
+    local args=()
+    mapfile -t args < <(holder_args)
     setsid nsenter --net="/run/netns/$D_NAME" -- \
         unshare --mount --uts --propagation slave -- \
-        /bin/sh -c '
-            set -e
-            mount --bind "$1" /run
-            mount --bind "$2" /etc/resolv.conf
-            mount --bind "$3" /etc/hosts
-            hostname "$4"
-            exec sleep infinity
-        ' holder "$D_DEVRUN" "$D_STATE/resolv.conf" "$D_STATE/hosts" "$D_NAME" \
-        >>"$D_STATE/holder.log" 2>&1 </dev/null &
+        /bin/sh -c "$HOLDER_SCRIPT" holder "${args[@]}" \
+        >>"$D_STATE/holder.log" 2>&1 </dev/null 9>&- &
     echo $! >"$D_HOLDER_PID"
+    holder_hash >"$D_STATE/holder.config-hash"
     local i
     for ((i = 0; i < 50; i++)); do
         [[ "$(nsenter -t "$(cat "$D_HOLDER_PID")" -u hostname 2>/dev/null)" == "$D_NAME" ]] && return 0
@@ -256,7 +281,7 @@ ensure_dockerd() {
     # setsid: the daemon must outlive this script and its terminal.
     setsid nsenter -t "$(cat "$D_HOLDER_PID")" --mount --uts --net -- \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        dockerd --config-file "$D_DAEMON_JSON" >>"$D_STATE/dockerd.log" 2>&1 </dev/null &
+        dockerd --config-file "$D_DAEMON_JSON" >>"$D_STATE/dockerd.log" 2>&1 </dev/null 9>&- &
     local launcher=$! i
     for ((i = 0; i < DOCKERD_START_TIMEOUT * 10; i++)); do
         docker_ping && return 0
@@ -308,12 +333,12 @@ ensure_sshd() {
         return 0
     fi
     stop_pidfile "$D_SSHD_PID" 5
-    /usr/sbin/sshd -t -f "$D_SSHD_CONFIG" || die "$D_NAME: invalid sshd config $D_SSHD_CONFIG"
+    in_device /usr/sbin/sshd -t -f "$D_SSHD_CONFIG" || die "$D_NAME: invalid sshd config $D_SSHD_CONFIG"
     log "$D_NAME: starting sshd on $D_ADDR:22"
     echo "$want" >"$D_STATE/sshd.config-hash"
     # sshd forks into the background itself and writes its pid file.
     in_device env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /usr/sbin/sshd -f "$D_SSHD_CONFIG" -E "$D_STATE/sshd.log"
+        /usr/sbin/sshd -f "$D_SSHD_CONFIG" -E "$D_STATE/sshd.log" 9>&-
     local i
     for ((i = 0; i < 50; i++)); do
         sshd_listening && return 0
@@ -345,10 +370,11 @@ fault_heal() {
 cmd_selftest() {
     local d=(docker -H "unix://$D_SOCKET") img="edge-fleet-sim/selftest:busybox" tmp rc status i
     tmp="$(mktemp -d)"
-    mkdir -p "$tmp/bin"
+    mkdir -p "$tmp/bin" "$tmp/tmp"
+    chmod 1777 "$tmp/tmp"
     cp /bin/busybox "$tmp/bin/busybox"
     for i in sh dd sleep touch test rm cat; do ln -s busybox "$tmp/bin/$i"; done
-    tar -C "$tmp" -c . | "${d[@]}" import -q - "$img" >/dev/null
+    tar -C "$tmp" -c . | "${d[@]}" import - "$img" >/dev/null
     rm -rf "$tmp"
     "${d[@]}" rm -f edge-fleet-selftest >/dev/null 2>&1 || true
 
@@ -386,16 +412,31 @@ stop_dockerd() {
     stop_pidfile "$D_DOCKERD_PID" 40
     # A dockerd that was killed leaves its containerd and shims; they are found by
     # the device's mount namespace, which nothing else on this machine shares.
-    local ns pid p
-    pid_alive "$D_HOLDER_PID" || return 0
-    ns="$(readlink "/proc/$(cat "$D_HOLDER_PID")/ns/mnt")" || return 0
-    for p in /proc/[0-9]*; do
-        pid="${p#/proc/}"
-        [[ "$pid" == "$(cat "$D_HOLDER_PID")" ]] && continue
-        [[ "$(readlink "$p/ns/mnt" 2>/dev/null)" == "$ns" ]] || continue
-        case "$(cat "$p/comm" 2>/dev/null)" in
-            containerd*|dockerd) kill -KILL "$pid" 2>/dev/null || true ;;
-        esac
+    local ns="" pid p
+    if pid_alive "$D_HOLDER_PID"; then
+        ns="$(readlink "/proc/$(cat "$D_HOLDER_PID")/ns/mnt")" || ns=""
+    fi
+    if [[ -n "$ns" ]]; then
+        for p in /proc/[0-9]*; do
+            pid="${p#/proc/}"
+            [[ "$pid" == "$(cat "$D_HOLDER_PID")" ]] && continue
+            [[ "$(readlink "$p/ns/mnt" 2>/dev/null)" == "$ns" ]] || continue
+            case "$(cat "$p/comm" 2>/dev/null)" in
+                containerd*|dockerd) kill -KILL "$pid" 2>/dev/null || true ;;
+            esac
+        done
+    fi
+    # dockerd trusts the pid file of its managed containerd if that pid exists,
+    # and a killed containerd can linger as a zombie until init reaps it.
+    rm -f "$D_DEVRUN/docker/containerd/containerd.pid"
+    # Container processes outlive killed shims; they sit in the device's own
+    # cgroup parent (cgroup v1 controllers, or the v2 tree).
+    local cg
+    for cg in /sys/fs/cgroup/pids/edge-fleet-"$D_NAME" /sys/fs/cgroup/memory/edge-fleet-"$D_NAME" /sys/fs/cgroup/edge-fleet-"$D_NAME"; do
+        [[ -d "$cg" ]] || continue
+        find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
     done
 }
 
@@ -422,6 +463,7 @@ cmd_up() {
     set_device "$1"
     [[ -n "$D_ADDR" ]] || die "no address for $1"
     with_lock users ensure_user
+    with_lock network ensure_bridge
     ensure_keys
     with_lock "device-$D_NAME" device_up
     cmd_env "$1"
@@ -481,6 +523,7 @@ cmd_env() {
         --arg sshConfigPath "$D_SSH_CONFIG" \
         --arg dockerSocket "$D_SOCKET" \
         --arg stateDir "$D_STATE" \
+        --arg srvDir "$D_STATE/srv" \
         --argjson registry "$registry" \
         '{
             name: $name, host: $host, port: $port, user: $user,
@@ -495,6 +538,7 @@ cmd_env() {
                       "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                       "-o", "ConnectTimeout=10", "-i", $privateKeyPath],
             stateDir: $stateDir,
+            srvDir: $srvDir,
             registry: $registry
         }'
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared settings and helpers of the simulated edge fleet; sourced by device.sh,
 # registry.sh and images/build.sh. Nothing here runs on its own.
 #
@@ -63,11 +63,20 @@ ensure_packages() {
     fi
 }
 
+proc_alive() { # proc_alive PID: running, and not a zombie
+    [[ "$1" =~ ^[0-9]+$ ]] && kill -0 "$1" 2>/dev/null || return 1
+    # A daemon that exited stays a zombie until init reaps it, which can take seconds here.
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat:0:1}" != Z ]]
+}
+
 pid_alive() { # pid_alive FILE: the pid in FILE is a live process
     local pid
     [[ -s "$1" ]] || return 1
     pid="$(cat "$1" 2>/dev/null)" || return 1
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+    proc_alive "$pid"
 }
 
 # Stops the process whose pid is in FILE: TERM, then KILL after the grace period.
@@ -77,10 +86,10 @@ stop_pidfile() { # stop_pidfile FILE [grace-seconds]
     pid="$(cat "$file")"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < grace * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
+        proc_alive "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    if proc_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     rm -f "$file"
 }
 

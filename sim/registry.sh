@@ -4,7 +4,7 @@
 #
 #   registry.sh up     start it (idempotent; seconds when already running)
 #   registry.sh down   stop it (images and credentials are kept)
-#   registry.sh env    print {"server","username","passwordFile",...} as JSON
+#   registry.sh env    print {"server","username","passwordFile","authFile","namespace","insecure"}
 #   registry.sh status exit 0 when it answers, 1 otherwise
 #
 # Plain HTTP on the fleet bridge (10.77.0.1:5000), listed in every device's
@@ -16,12 +16,15 @@
 # credential fails exactly as it does against GHCR.
 set -euo pipefail
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 REG_DIR="$SIM_CACHE/registry"
 REG_PASSWORD_FILE="$REG_DIR/password"
 REG_HTPASSWD="$REG_DIR/htpasswd"
+# Docker-style client config with the credentials: for skopeo --authfile, or to
+# mount as watchtower's /config.json.
+REG_AUTHFILE="$REG_DIR/auth.json"
 REG_CONFIG="$REG_DIR/config.yml"
 REG_PID="$REG_DIR/registry.pid"
 REG_LOG="$REG_DIR/registry.log"
@@ -41,6 +44,13 @@ ensure_credentials() {
         ensure_packages htpasswd:apache2-utils
         # -i reads the password from stdin; -B is bcrypt, the only hash distribution accepts.
         (umask 077 && htpasswd -iBc "$REG_HTPASSWD" "$SIM_REGISTRY_USER" <"$REG_PASSWORD_FILE" 2>/dev/null)
+        rm -f "$REG_AUTHFILE"
+    fi
+    if [[ ! -s "$REG_AUTHFILE" ]]; then
+        local auth
+        # printf is a shell builtin: the password never appears in a process's arguments.
+        auth="$(printf '%s:%s' "$SIM_REGISTRY_USER" "$(cat "$REG_PASSWORD_FILE")" | base64 -w0)"
+        (umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$SIM_REGISTRY_SERVER" "$auth" >"$REG_AUTHFILE")
     fi
 }
 
@@ -87,6 +97,10 @@ cmd_up() {
     require_root
     ensure_packages docker-registry:docker-registry curl:curl jq:jq ip:iproute2 flock:util-linux
     with_lock network ensure_bridge
+    with_lock registry registry_start
+}
+
+registry_start() {
     ensure_credentials
     local before=""
     [[ -f "$REG_CONFIG" ]] && before="$(sha256sum "$REG_CONFIG")"
@@ -96,7 +110,8 @@ cmd_up() {
     fi
     stop_pidfile "$REG_PID" 10
     log "starting registry on $SIM_REGISTRY_SERVER"
-    setsid docker-registry serve "$REG_CONFIG" >>"$REG_LOG" 2>&1 </dev/null &
+    # 9>&-: the daemon must not inherit (and so hold) the lock.
+    setsid docker-registry serve "$REG_CONFIG" >>"$REG_LOG" 2>&1 </dev/null 9>&- &
     echo $! >"$REG_PID"
     local i
     for ((i = 0; i < 100; i++)); do
@@ -119,8 +134,9 @@ cmd_env() {
         --arg server "$SIM_REGISTRY_SERVER" \
         --arg username "$SIM_REGISTRY_USER" \
         --arg passwordFile "$REG_PASSWORD_FILE" \
+        --arg authFile "$REG_AUTHFILE" \
         --arg namespace "$SIM_REGISTRY_NAMESPACE" \
-        '{server: $server, username: $username, passwordFile: $passwordFile, namespace: $namespace, insecure: true}'
+        '{server: $server, username: $username, passwordFile: $passwordFile, authFile: $authFile, namespace: $namespace, insecure: true}'
 }
 
 cmd_status() {

@@ -3,7 +3,9 @@ module edgefleet.local/toolchain/docker-provider
 go 1.25.8
 
 require (
+	github.com/hashicorp/terraform-plugin-sdk/v2 v2.40.1
 	github.com/pulumi/pulumi-terraform-bridge/v3 v3.120.0
+	github.com/pulumi/pulumi/pkg/v3 v3.218.0
 	github.com/pulumi/pulumi/sdk/v3 v3.218.0
 	github.com/terraform-providers/terraform-provider-docker/shim v0.0.0
 )
@@ -149,7 +151,6 @@ require (
 	github.com/hashicorp/terraform-plugin-framework v1.19.0 // indirect
 	github.com/hashicorp/terraform-plugin-go v0.31.0 // indirect
 	github.com/hashicorp/terraform-plugin-log v0.11.0 // indirect
-	github.com/hashicorp/terraform-plugin-sdk/v2 v2.40.1 // indirect
 	github.com/hashicorp/terraform-svchost v0.2.1 // indirect
 	github.com/huandu/xstrings v1.3.3 // indirect
 	github.com/iancoleman/strcase v0.3.0 // indirect
@@ -232,7 +233,6 @@ require (
 	github.com/pulumi/inflector v0.2.1 // indirect
 	github.com/pulumi/pulumi-java/pkg v1.12.0 // indirect
 	github.com/pulumi/pulumi-yaml v1.19.1 // indirect
-	github.com/pulumi/pulumi/pkg/v3 v3.218.0 // indirect
 	github.com/pulumi/terraform-diff-reader v0.0.2 // indirect
 	github.com/r3labs/sse v0.0.0-20210224172625-26fe804710bc // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
@@ -342,7 +342,8 @@ replace (
 	github.com/hashicorp/terraform-plugin-sdk/v2 => github.com/pulumi/terraform-plugin-sdk/v2 v2.0.0-20260318212141-5525259d096b
 	// The upstream provider declares its historical module path; the source is
 	// published under the kreuzwerker path. This commit is upstream v4.6.0 plus
-	// a few fixes, the release @pulumi/docker 5.2.0 was generated from.
+	// later fixes; the schema generated from it matches the @pulumi/docker 5.2.0
+	// SDK property for property.
 	github.com/terraform-providers/terraform-provider-docker => github.com/kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4
 	github.com/terraform-providers/terraform-provider-docker/shim => ./shim
 )

@@ -11,6 +11,7 @@ import (
 	"context"
 	"runtime"
 
+	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	tfbridgetokens "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
 	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
@@ -61,7 +62,7 @@ func defaultHost(context.Context, tfbridge.ComputeDefaultOptions) (interface{}, 
 // generator and the plugin, so both see exactly the same mapping.
 func Provider() tfbridge.ProviderInfo {
 	info := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(shim.NewProvider()),
+		P:           shimv2.NewProvider(fixUpstream(shim.NewProvider())),
 		Name:        pkg,
 		Version:     Version,
 		Description: "A Pulumi package for interacting with Docker in Pulumi programs",
@@ -75,9 +76,9 @@ func Provider() tfbridge.ProviderInfo {
 					ComputeDefault: defaultHost,
 				},
 			},
-			// A set of blocks: the default naming would pluralise it to
-			// registryAuths and, with no MaxItems, keep it a list; the SDK
-			// exposes it as a list named registryAuth.
+			// The default naming would pluralise this set of blocks to
+			// registryAuths; the SDK calls it registryAuth and always treats
+			// it as a list, even if upstream ever limits it to one block.
 			"registry_auth": {
 				Name:        "registryAuth",
 				MaxItemsOne: tfbridge.False(),
@@ -86,14 +87,15 @@ func Provider() tfbridge.ProviderInfo {
 		Resources: map[string]*tfbridge.ResourceInfo{
 			"docker_container": {
 				Tok: resource("Container"),
-				// A container's name is unique on a host, so a replacement
-				// must remove the old container before creating the new one.
+				// An explicit container name and published host ports are
+				// exclusive on a host, so a replacement must remove the old
+				// container before starting the new one.
 				DeleteBeforeReplace: true,
 				Fields: map[string]*tfbridge.SchemaInfo{
 					// One argv, so the SDK keeps the singular name.
 					"command": {Name: "command"},
-					// The default naming would treat "advanced" as a plural
-					// noun; the SDK calls it networksAdvanced.
+					// The default pluralisation would give networksAdvanceds;
+					// the SDK calls it networksAdvanced.
 					"networks_advanced": {Name: "networksAdvanced"},
 				},
 			},
@@ -102,8 +104,9 @@ func Provider() tfbridge.ProviderInfo {
 				// which this plugin does not provide; pulls are RemoteImage.
 				Tok: resource("RemoteImage"),
 				Fields: map[string]*tfbridge.SchemaInfo{
-					// Terraform calls the field "name"; keep it rather than
-					// let autonaming treat it as an auto-generated name.
+					// This name is the image reference to pull, so it must
+					// stay required: an explicit entry keeps SetAutonaming
+					// from making it optional and inventing one.
 					"name": {Name: "name"},
 				},
 			},
@@ -137,4 +140,73 @@ func Provider() tfbridge.ProviderInfo {
 	// one, as <resource name>-<random suffix>.
 	info.SetAutonaming(255, "-")
 	return info
+}
+
+// fixUpstream corrects docker_container behaviours of the upstream provider
+// that make deploys either lie or never settle. None of the fixes is visible in
+// the Pulumi schema, so the SDK's view of the package is unchanged. It panics
+// if upstream reshapes these fields, which fails the schema generation step of
+// the build rather than a deploy.
+func fixUpstream(p *schema.Provider) *schema.Provider {
+	c, ok := p.ResourcesMap["docker_container"]
+	if !ok {
+		panic("upstream provider has no docker_container resource")
+	}
+
+	// Upstream marks blocks such as healthcheck and mounts ForceNew, but the
+	// plugin SDK honours a block's ForceNew only when the number of blocks
+	// changes. Editing a field inside one (a healthcheck interval, a mount
+	// target) planned an in-place update, which the container's update
+	// function skips because Docker cannot change those on a container: the
+	// state took the new value while the container kept the old one. The
+	// update function handles only top-level fields (memory, cpu, restart...),
+	// so everything nested in a ForceNew block must replace the container.
+	forced := 0
+	for _, field := range c.Schema {
+		if block, ok := field.Elem.(*schema.Resource); ok && field.ForceNew {
+			forced += forceNewNested(block)
+		}
+	}
+	if forced == 0 {
+		panic("upstream docker_container has no ForceNew blocks; recheck fixUpstream")
+	}
+
+	// The same goes for top-level fields that the update function never
+	// applies: tmpfs and init cannot change on an existing container, and
+	// cpu_period/cpu_quota are only sent at creation. Upstream never reads
+	// tmpfs or the CPU period/quota back, so replacing on them cannot loop.
+	for _, name := range []string{"tmpfs", "init", "cpu_period", "cpu_quota"} {
+		field, ok := c.Schema[name]
+		if !ok {
+			panic("upstream docker_container has no " + name + " field")
+		}
+		field.ForceNew = true
+	}
+
+	// With only a memory limit set, Docker picks a swap limit itself (twice the
+	// memory). Upstream reads it back into an optional, non-computed field, so
+	// every later preview planned to remove it again. Leaving memorySwap out
+	// (or 0, which Docker treats the same) now means "whatever Docker chose".
+	swap, ok := c.Schema["memory_swap"]
+	if !ok {
+		panic("upstream docker_container has no memory_swap field")
+	}
+	swap.DiffSuppressFunc = func(_, _, planned string, _ *schema.ResourceData) bool {
+		return planned == "" || planned == "0"
+	}
+	return p
+}
+
+// forceNewNested marks every field inside block, at any depth, ForceNew and
+// returns how many it visited.
+func forceNewNested(block *schema.Resource) int {
+	n := 0
+	for _, field := range block.Schema {
+		field.ForceNew = true
+		n++
+		if inner, ok := field.Elem.(*schema.Resource); ok {
+			n += forceNewNested(inner)
+		}
+	}
+	return n
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DockerClient speaks just enough of the Docker Engine API over its unix
+// socket: list containers with filters, restart one. Unversioned paths are used
+// so the daemon answers with its own API version (dockerd 20.10 speaks 1.41).
+type DockerClient struct {
+	http *http.Client
+	base string
+}
+
+func NewDockerClient(socketPath string) *DockerClient {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns:    2,
+		IdleConnTimeout: 90 * time.Second,
+	}
+	return &DockerClient{http: &http.Client{Transport: tr}, base: "http://docker"}
+}
+
+type apiContainer struct {
+	ID     string            `json:"Id"`
+	Names  []string          `json:"Names"`
+	Labels map[string]string `json:"Labels"`
+	Status string            `json:"Status"`
+}
+
+// ListQuery builds the query of GET /containers/json for one stack's
+// unhealthy containers; running ones only, as a stopped container is not
+// unhealthy and restarting it is its restart policy's business.
+func ListQuery(stack string) string {
+	filters := map[string][]string{
+		"label":  {StackLabel + "=" + stack},
+		"health": {"unhealthy"},
+	}
+	b, _ := json.Marshal(filters)
+	return "filters=" + url.QueryEscape(string(b))
+}
+
+func (c *DockerClient) UnhealthyContainers(ctx context.Context, stack string) ([]Container, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/containers/json?"+ListQuery(stack), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiError("list containers", resp)
+	}
+	var raw []apiContainer
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]Container, 0, len(raw))
+	for _, r := range raw {
+		name := r.ID
+		if len(r.Names) > 0 {
+			name = strings.TrimPrefix(r.Names[0], "/")
+		}
+		out = append(out, Container{ID: r.ID, Name: name, Labels: r.Labels, Status: r.Status})
+	}
+	return out, nil
+}
+
+// Restart asks the daemon to stop (SIGTERM, then SIGKILL after timeout) and
+// start the container again; the call returns when it is running again.
+func (c *DockerClient) Restart(ctx context.Context, id string, timeout time.Duration) error {
+	u := fmt.Sprintf("%s/containers/%s/restart?t=%d", c.base, url.PathEscape(id), int(timeout.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		return apiError("restart", resp)
+	}
+	return nil
+}
+
+func apiError(op string, resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var m struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &m) == nil && m.Message != "" {
+		return fmt.Errorf("%s: %s (HTTP %d)", op, m.Message, resp.StatusCode)
+	}
+	return fmt.Errorf("%s: HTTP %d: %s", op, resp.StatusCode, strings.TrimSpace(string(b)))
+}

@@ -1,0 +1,3 @@
+module edge-fleet/images/self-monitor
+
+go 1.22

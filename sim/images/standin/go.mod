@@ -1,0 +1,3 @@
+module edge-fleet/sim/standin
+
+go 1.22
