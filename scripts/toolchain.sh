@@ -36,9 +36,10 @@ main() {
     v=$(module_version "$tc/language-host" github.com/pulumi/pulumi/sdk/v3)
     build_go_tool language-host github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
         "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" "$tc/language-host" pulumi-language-nodejs
-    # The CLI looks for its language host next to its own (resolved) path
-    # first; anywhere else it warns on every run.
+    # The CLI wants its language host next to its own (resolved) path; found
+    # on PATH instead, it warns on every run.
     ln -sfn "$(readlink -f "$EDGE_FLEET_BIN/pulumi-language-nodejs")" "$(dirname "$(readlink -f "$EDGE_FLEET_BIN/pulumi")")/pulumi-language-nodejs"
+    rm -f "$EDGE_FLEET_BIN/pulumi-language-nodejs"
     local dp="$tc/docker-provider" key out
     key=$( (find "$dp" -type f -not -path '*/build/*' | sort | xargs cat; go version) | sha256sum | cut -c1-16)
     out="$EDGE_FLEET_CACHE/toolchain/docker-provider-$key"

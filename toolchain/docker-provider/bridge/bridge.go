@@ -9,7 +9,9 @@ package bridge
 
 import (
 	"context"
+	"math/big"
 	"runtime"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
@@ -194,7 +196,54 @@ func fixUpstream(p *schema.Provider) *schema.Provider {
 	swap.DiffSuppressFunc = func(_, _, planned string, _ *schema.ResourceData) bool {
 		return planned == "" || planned == "0"
 	}
+
+	// Upstream reads values back in its own spelling: CPUs as "1.0" for a
+	// configured "1", durations as Go prints them ("1m0s" for "60s"). Both
+	// fields force replacement, so every preview replaced the container.
+	// Compare what the values mean instead of how they are written.
+	cpus, ok := c.Schema["cpus"]
+	if !ok {
+		panic("upstream docker_container has no cpus field")
+	}
+	cpus.DiffSuppressFunc = func(_, old, planned string, _ *schema.ResourceData) bool {
+		return sameDecimal(old, planned)
+	}
+	hc, ok := c.Schema["healthcheck"].Elem.(*schema.Resource)
+	if !ok {
+		panic("upstream docker_container has no healthcheck block")
+	}
+	for _, name := range []string{"interval", "timeout", "start_period", "start_interval"} {
+		field, ok := hc.Schema[name]
+		if !ok {
+			panic("upstream healthcheck has no " + name + " field")
+		}
+		field.DiffSuppressFunc = func(_, old, planned string, _ *schema.ResourceData) bool {
+			return sameDuration(old, planned)
+		}
+	}
 	return p
+}
+
+// sameDecimal reports whether two decimal strings denote the same number.
+func sameDecimal(a, b string) bool {
+	x, okX := new(big.Rat).SetString(a)
+	y, okY := new(big.Rat).SetString(b)
+	return okX && okY && x.Cmp(y) == 0
+}
+
+// sameDuration reports whether two Go duration strings denote the same span;
+// an empty string is the zero duration, as upstream treats it.
+func sameDuration(a, b string) bool {
+	parse := func(s string) (time.Duration, bool) {
+		if s == "" {
+			return 0, true
+		}
+		d, err := time.ParseDuration(s)
+		return d, err == nil
+	}
+	x, okX := parse(a)
+	y, okY := parse(b)
+	return okX && okY && x == y
 }
 
 // forceNewNested marks every field inside block, at any depth, ForceNew and

@@ -126,3 +126,22 @@ func TestUpstreamFixesApplied(t *testing.T) {
 		t.Error("memory_swap keeps its perpetual diff")
 	}
 }
+
+func TestEquivalentSpellingsAreNoChange(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{{"1.0", "1", true}, {"0.25", "0.250", true}, {"1.5", "1.50", true}, {"1.5", "1.0", false}, {"10.", "10", true}} {
+		if got := sameDecimal(c.a, c.b); got != c.same {
+			t.Errorf("sameDecimal(%q, %q) = %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{{"1m0s", "60s", true}, {"2m0s", "120s", true}, {"0s", "", true}, {"30s", "1m0s", false}, {"bogus", "bogus", false}} {
+		if got := sameDuration(c.a, c.b); got != c.same {
+			t.Errorf("sameDuration(%q, %q) = %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
+}
