@@ -18,7 +18,7 @@ ensure_simulation() {
     bash "$EDGE_FLEET_ROOT/sim/registry.sh" up >/dev/null
     local d
     for d in "$@"; do bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d" >/dev/null; done
-    bash "$EDGE_FLEET_ROOT/sim/images/build.sh"
+    bash "$EDGE_FLEET_ROOT/sim/images/build.sh" >/dev/null
     log "simulation ready in $(elapsed "$t0")s"
 }
 

@@ -5,6 +5,7 @@
  * `npm test` (scripts/test.sh) builds the toolchain and starts the devices first.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -133,8 +134,16 @@ export class TestStack {
         return this.pulumi("destroy", "--yes", "--suppress-progress");
     }
 
+    /** Steps of a preview as the engine reports them: `op` and resource `urn`. */
+    plannedSteps(): { op: string; urn: string }[] {
+        const r = this.pulumi("preview", "--json");
+        if (r.code !== 0) throw new Error(`pulumi preview failed:\n${r.stdout}\n${r.stderr}`);
+        return ((JSON.parse(r.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? []).filter((s) => s.op !== "same");
+    }
+
     outputs(): Record<string, any> {
-        const r = this.pulumi("stack", "output", "--json");
+        // `stack output` reads the state only and takes no --config-file.
+        const r = run("pulumi", ["stack", "output", "--stack", this.name, "--json"]);
         if (r.code !== 0) throw new Error(r.stderr);
         return JSON.parse(r.stdout) as Record<string, any>;
     }
@@ -161,20 +170,37 @@ function findFile(dir: string, name: string): string | undefined {
     return undefined;
 }
 
-/** sha256 of every file under a directory, by relative path. */
-export function checksums(device: SimDevice, dir: string): Record<string, string> {
-    void device; // the simulated devices share this machine's filesystem
-    const out: Record<string, string> = {};
+export interface FileSum {
+    readonly size: number;
+    readonly sha256: string;
+}
+
+/**
+ * Size and sha256 of every file under a directory (the simulated devices
+ * share this machine's filesystem), by relative path.
+ */
+export function checksums(dir: string): Record<string, FileSum> {
+    const out: Record<string, FileSum> = {};
     const walk = (d: string) => {
         if (!fs.existsSync(d)) return;
         for (const e of fs.readdirSync(d, { withFileTypes: true })) {
             const p = path.join(d, e.name);
+            // Dot files are the stand-ins' write-then-rename temporaries.
+            if (e.name.startsWith(".")) continue;
             if (e.isDirectory()) walk(p);
-            else if (e.isFile()) out[path.relative(dir, p)] = execFileSync("sha256sum", [p], { encoding: "utf8" }).split(" ")[0]!;
+            else if (e.isFile()) {
+                const data = fs.readFileSync(p);
+                out[path.relative(dir, p)] = { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+            }
         }
     };
     walk(dir);
     return out;
+}
+
+/** sha256 of a file's first `size` bytes: what it held before services appended to it. */
+export function prefixSha256(file: string, size: number): string {
+    return createHash("sha256").update(fs.readFileSync(file).subarray(0, size)).digest("hex");
 }
 
 export async function waitFor<T>(what: string, timeoutSeconds: number, probe: () => T | undefined | false): Promise<T> {
