@@ -12,8 +12,14 @@ E2E_DEVICES=(sim-edge-02 sim-edge-03)
 t0=$(now)
 ensure_node_modules
 (cd "$EDGE_FLEET_ROOT" && tsc --noEmit -p .)
+results="$EDGE_FLEET_CACHE/test-results"
+rm -rf "$results" && mkdir -p "$results"
+# JSON reports beside the usual output, for the one-line summary at the end.
+vitest_run() { # vitest_run PROJECT
+    (cd "$EDGE_FLEET_ROOT" && vitest run --project "$1" --reporter=default --reporter=json --outputFile="$results/$1.json")
+}
 log "unit tests"
-(cd "$EDGE_FLEET_ROOT" && vitest run --project unit)
+vitest_run unit
 
 log "Go tests (self-monitor, stand-ins)"
 for m in images/self-monitor sim/images/standin; do
@@ -24,5 +30,14 @@ bash "$EDGE_FLEET_ROOT/scripts/toolchain.sh"
 ensure_simulation "${E2E_DEVICES[@]}"
 : >"$EDGE_FLEET_CACHE/e2e-transcript.log"
 log "end-to-end tests"
-(cd "$EDGE_FLEET_ROOT" && vitest run --project e2e)
+vitest_run e2e
+node -e '
+    let passed = 0, failed = 0;
+    for (const f of process.argv.slice(1)) {
+        const r = require(f);
+        passed += r.numPassedTests;
+        failed += r.numFailedTests;
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+' "$results/unit.json" "$results/e2e.json"
 log "all tests passed in $(elapsed "$t0")s"
