@@ -45,6 +45,13 @@ describe("a device that is not what the stack expects", () => {
         expect(out).toMatch(/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
         expect(ids()).toEqual(before);
         expect(docker(other, "ps", "-aq", "--filter", `label=edge-fleet.stack=${STACK}`).trim()).toBe("");
+
+        // Taking the device out of the stack again recovers it, still without
+        // touching the healthy device.
+        stack.setConfig(values);
+        const recover = stack.up();
+        expect(recover.code, recover.stdout + recover.stderr).toBe(0);
+        expect(ids()).toEqual(before);
     });
 
     it("fails with its name and address when it cannot be reached", () => {
