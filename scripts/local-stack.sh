@@ -22,10 +22,15 @@ ensure_simulation() {
     log "simulation ready in $(elapsed "$t0")s"
 }
 
-# Writes the generated config and (re)sets its secrets from the simulation.
-write_local_config() {
+# The directory of generated stack files, and the passphrase of their secrets.
+ensure_stack_dir() {
     mkdir -p "$LOCAL_STACK_DIR" && chmod 700 "$LOCAL_STACK_DIR"
     [ -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$PULUMI_CONFIG_PASSPHRASE_FILE")
+}
+
+# Writes the generated config and (re)sets its secrets from the simulation.
+write_local_config() {
+    ensure_stack_dir
     local envs=() d f
     for d in "$@"; do
         f="$LOCAL_STACK_DIR/$d.env.json"

@@ -2,10 +2,12 @@
 # Builds the Pulumi CLI, the Node.js language host and the docker provider
 # plugin from Go modules (no download site is used), caching each binary under
 # a key made of its inputs, so a second run only checks hashes.
+# `toolchain.sh compose` builds docker compose v2 the same way (for the bench).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-build_go_tool() { # name package version-ldflag module-dir binary
+# Builds a Go tool unless the cache holds it already; sets GO_TOOL_PATH.
+build_go_binary() { # name package version-ldflag module-dir binary
     local name=$1 pkg=$2 ldflags=$3 dir=$4 bin=$5
     local key out
     key=$( (cat "$dir/go.mod" "$dir/go.sum" "$dir"/*.go; go version) | sha256sum | cut -c1-16)
@@ -19,7 +21,24 @@ build_go_tool() { # name package version-ldflag module-dir binary
         rm -rf "$out" && mv "$out.tmp" "$out"
         log "built $name in $(elapsed "$t0")s"
     fi
-    ln -sfn "$out/$bin" "$EDGE_FLEET_BIN/$bin"
+    GO_TOOL_PATH="$out/$bin"
+}
+
+build_go_tool() { # as build_go_binary, then linked into EDGE_FLEET_BIN
+    build_go_binary "$@"
+    ln -sfn "$GO_TOOL_PATH" "$EDGE_FLEET_BIN/$5"
+}
+
+# docker compose v2, only for `npm run bench` (Debian 12 ships compose 1.29,
+# which has no `up --wait`). Not linked onto PATH, where it would pass for
+# Debian's docker-compose; prints its path for the caller to install as a
+# docker CLI plugin.
+build_compose() {
+    local dir="$EDGE_FLEET_ROOT/toolchain/compose" v
+    v=$(module_version "$dir" github.com/docker/compose/v2)
+    build_go_binary compose github.com/docker/compose/v2/cmd \
+        "-w -X github.com/docker/compose/v2/internal.Version=$v" "$dir" docker-compose
+    printf '%s\n' "$GO_TOOL_PATH"
 }
 
 module_version() { # module-dir module-path
@@ -57,4 +76,8 @@ main() {
     pulumi version >/dev/null
 }
 
-main "$@"
+case "${1:-}" in
+    "") main ;;
+    compose) build_compose ;;
+    *) die "usage: toolchain.sh [compose]" ;;
+esac
