@@ -27,6 +27,9 @@ for m in images/self-monitor sim/images/standin; do
 done
 
 bash "$EDGE_FLEET_ROOT/scripts/toolchain.sh"
+log "Go tests (docker provider mapping)"
+# After the toolchain build, so the provider's packages are compiled once.
+(cd "$EDGE_FLEET_ROOT/toolchain/docker-provider" && GOFLAGS=-mod=mod go test -tags no_compose,grpcnotrace ./bridge)
 ensure_simulation "${E2E_DEVICES[@]}"
 : >"$EDGE_FLEET_CACHE/e2e-transcript.log"
 log "end-to-end tests"
