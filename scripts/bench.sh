@@ -126,8 +126,10 @@ teardown() {
 reset_device() {
     local ids
     ids=$(dk ps -aq --filter "label=edge-fleet.stack=$STACK")
+    # shellcheck disable=SC2086 # lists of IDs
     [ -z "$ids" ] || dk rm -f $ids >/dev/null
     ids=$(dk network ls -q --filter "label=edge-fleet.stack=$STACK")
+    # shellcheck disable=SC2086
     [ -z "$ids" ] || dk network rm $ids >/dev/null
     dk image prune --all --force >/dev/null
     rm -rf "$STORAGE_ROOT"
@@ -137,9 +139,16 @@ reset_device() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "${TIMED_PID:-}" ]; then
+        # Interrupted while a deploy runs: let it stop cleanly (Pulumi cancels
+        # and saves its state on SIGINT) before tearing down.
+        log "stopping the running deploy"
+        pkill -INT -P "$TIMED_PID" 2>/dev/null || true
+        wait "$TIMED_PID" 2>/dev/null || true
+    fi
     log "cleaning up: compose down, pulumi destroy, stack rm"
     teardown
-    stack_exists && pulumi --cwd "$EDGE_FLEET_ROOT" stack rm "$STACK" --yes --force --preserve-config --non-interactive >/dev/null 2>&1 || true
+    if stack_exists; then pulumi --cwd "$EDGE_FLEET_ROOT" stack rm "$STACK" --yes --force --preserve-config --non-interactive >/dev/null 2>&1 || true; fi
     rm -f "$CONFIG_FILE"
     rm -rf "${EDGE_FLEET_SSH_DIR:-$HOME/.edge-fleet/ssh}/$STACK" "$STORAGE_ROOT" "$WORK"
     exit "$rc"
@@ -171,14 +180,14 @@ wait_healthy() { # wait_healthy N [TAG]
 # compete with what is measured); writes "PID COMM KiB" per process. The
 # tree comes from /proc/*/stat (this kernel has no /proc/PID/task/*/children).
 peak_rss_sampler() { # peak_rss_sampler PID OUT
-    local root=$1 out=$2 f line state ppid p k v
+    local root=$1 out=$2 f line ppid p k v
     local -A peak=() comm=() kids=()
     while [ -e "/proc/$root/status" ]; do
         kids=()
         for f in /proc/[0-9]*/stat; do
             # Processes come and go while we look: a vanished one is skipped.
             read -r line 2>/dev/null <"$f" || continue
-            read -r state ppid _ <<<"${line##*) }"
+            read -r _ ppid _ <<<"${line##*) }"
             kids[$ppid]+=" ${line%% *}"
         done
         local queue=("$root")
@@ -196,17 +205,22 @@ peak_rss_sampler() { # peak_rss_sampler PID OUT
     for p in "${!peak[@]}"; do printf '%s %s %s\n' "$p" "${comm[$p]:-?}" "${peak[$p]}"; done >"$out"
 }
 
-# "CLI MiB; all MiB (comm MiB, ...)" from a sampler's output, leaving out the
-# shell that started the tool.
+# "MAIN X MiB; others: COMM Y MiB xN, ..." from a sampler's output: the peak
+# of the tool's own process, then the largest peak of each other kind of
+# process and how many there were (not a sum: `pulumi up` runs its preview
+# and then its update, each with its own program, language host and
+# provider, one after the other). The shell that started the tool is left out.
 rss_summary() { # rss_summary FILE MAIN_COMM
     awk -v main="$2" '
         $2 == "bash" { next }
-        { kb[$2] += $3; n[$2]++; total += $3; if ($2 == main && $3 > mainkb) mainkb = $3 }
+        # Names as the kernel keeps them (15 characters); node calls itself MainThread.
+        { sub(/^MainThread$/, "node", $2); sub(/^pulumi-resource$/, "docker-provider", $2); sub(/^pulumi-language$/, "language-host", $2) }
+        { n[$2]++; if ($3 > kb[$2]) kb[$2] = $3 }
         END {
-            printf "%s %.0f MiB; sum of all its processes'"'"' peaks %.0f MiB (", main, mainkb / 1024, total / 1024
-            sep = ""
-            for (c in kb) { printf "%s%s%s %.0f", sep, c, (n[c] > 1 ? " x" n[c] : ""), kb[c] / 1024; sep = ", " }
-            printf ")\n"
+            printf "%s %.0f MiB; others, largest each:", main, kb[main] / 1024
+            sep = " "
+            for (c in kb) if (c != main) { printf "%s%s %.0f MiB%s", sep, c, kb[c] / 1024, (n[c] > 1 ? " x" n[c] : ""); sep = ", " }
+            printf "\n"
         }' "$1"
 }
 
@@ -220,13 +234,43 @@ timed() { # timed NAME N_SERVICES TAG CMD...
     t0=$(now)
     "$@" >"$logf" 2>&1 &
     pid=$!
+    TIMED_PID=$pid
     if [ -n "${RSS:-}" ]; then peak_rss_sampler "$pid" "$RSS" & sampler=$!; fi
     wait "$pid" || rc=$?
+    TIMED_PID=""
     [ -z "$sampler" ] || wait "$sampler"
     if [ "$rc" -ne 0 ]; then tail -n 30 "$logf" >&2; die "$name failed (exit $rc); log: $logf"; fi
     wait_healthy "$n" "$tag" || die "$name: containers not healthy; log: $logf"
     LAST_SECONDS=$(elapsed "$t0")
     log "$name: ${LAST_SECONDS}s"
+}
+
+# What a deploy made, per container, in the terms both tools declare: image,
+# command, environment, labels (without compose's own), limits, restart
+# policy, healthcheck, mounts, networks and aliases, ports, logging, security
+# options, stop timeout, runtime. Written after each cold deploy; the two must match.
+# Compared as sets of names: compose repeats the service name among the
+# aliases, and Docker adds each container's short ID; both mean nothing here.
+# shellcheck disable=SC2016 # jq's variables, not the shell's
+INSPECT_PROJECTION='map(.Id[0:12] as $shortId | {
+    key: (.Name | ltrimstr("/")),
+    value: {
+        image: .Config.Image, cmd: .Config.Cmd, env: (.Config.Env | sort),
+        labels: (.Config.Labels | with_entries(select(.key | startswith("com.docker.compose.") | not))),
+        healthcheck: .Config.Healthcheck, stopTimeout: .Config.StopTimeout,
+        memory: .HostConfig.Memory, memorySwap: .HostConfig.MemorySwap, nanoCpus: .HostConfig.NanoCpus,
+        restart: .HostConfig.RestartPolicy, log: .HostConfig.LogConfig, securityOpt: .HostConfig.SecurityOpt,
+        privileged: .HostConfig.Privileged, runtime: .HostConfig.Runtime, ports: (.HostConfig.PortBindings // {}),
+        mounts: (.Mounts | map({Type, Source, Destination, RW}) | sort_by(.Destination)),
+        networks: (.NetworkSettings.Networks | with_entries(.value = (.value.Aliases // [] | map(select(. != $shortId)) | unique)))
+    }
+}) | from_entries'
+
+save_deployment() { # save_deployment FILE
+    local ids
+    ids=$(dk ps -aq --filter "label=edge-fleet.stack=$STACK")
+    # shellcheck disable=SC2086 # a list of IDs
+    dk inspect $ids | jq -S "$INSPECT_PROJECTION" >"$1"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -259,6 +303,7 @@ for round in $(seq 1 "$ROUNDS"); do
     reset_device
     RSS="$ROUND_DIR/pulumi-cold.rss" timed pulumi-cold "$N" "" stack up --yes --suppress-progress
     P_COLD+=("$LAST_SECONDS")
+    save_deployment "$ROUND_DIR/pulumi.containers.json"
     timed pulumi-noop "$N" "" stack up --yes --suppress-progress
     P_NOOP+=("$LAST_SECONDS")
     set_tv_api_tag "$CHANGED_TAG"
@@ -278,6 +323,7 @@ for round in $(seq 1 "$ROUNDS"); do
     reset_device
     RSS="$ROUND_DIR/compose-cold.rss" timed compose-cold "$N" "" compose --file "$COMPOSE_FILE" up --detach --wait --wait-timeout "$HEALTH_TIMEOUT"
     C_COLD+=("$LAST_SECONDS")
+    save_deployment "$ROUND_DIR/compose.containers.json"
     timed compose-noop "$N" "" compose --file "$COMPOSE_FILE" up --detach --wait --wait-timeout "$HEALTH_TIMEOUT"
     C_NOOP+=("$LAST_SECONDS")
     set_tv_api_tag "$CHANGED_TAG"
@@ -299,6 +345,12 @@ for round in $(seq 1 "$ROUNDS"); do
     printf '  pulumi:  %s\n' "$(rss_summary "$ROUND_DIR/pulumi-cold.rss" pulumi)"
     printf '  compose: %s\n' "$(rss_summary "$ROUND_DIR/compose-cold.rss" docker-compose)"
     printf 'compose file generation (not counted): %ss\n' "$GEN_SECONDS"
+    if diff -u "$ROUND_DIR/pulumi.containers.json" "$ROUND_DIR/compose.containers.json" >"$ROUND_DIR/containers.diff"; then
+        printf 'containers deployed by both: identical in image, command, env, labels, limits, restart, healthcheck,\n'
+        printf '  mounts, networks and aliases, ports, logging, security options, stop timeout, runtime\n'
+    else
+        printf 'WARNING: the two tools deployed different containers; see %s\n' "$ROUND_DIR/containers.diff"
+    fi
 done
 
 if [ "$ROUNDS" -gt 1 ]; then
