@@ -142,7 +142,7 @@ cleanup() {
     if [ -n "${TIMED_PID:-}" ]; then
         # Interrupted while a deploy runs: let it stop cleanly (Pulumi cancels
         # and saves its state on SIGINT) before tearing down.
-        log "stopping the running deploy"
+        log "stopping the running deploy (Pulumi first finishes the operations under way, possibly minutes)"
         pkill -INT -P "$TIMED_PID" 2>/dev/null || true
         wait "$TIMED_PID" 2>/dev/null || true
     fi
