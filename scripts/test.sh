@@ -31,6 +31,9 @@ log "Go tests (docker provider mapping)"
 # After the toolchain build, so the provider's packages are compiled once.
 (cd "$EDGE_FLEET_ROOT/toolchain/docker-provider" && GOFLAGS=-mod=mod go test -tags no_compose,grpcnotrace ./bridge)
 ensure_simulation "${E2E_DEVICES[@]}"
+# The e2e stacks' secrets are encrypted with the same passphrase file as the
+# local stack's; on a machine where `npm start` never ran it does not exist yet.
+ensure_stack_dir
 : >"$EDGE_FLEET_CACHE/e2e-transcript.log"
 log "end-to-end tests"
 vitest_run e2e
