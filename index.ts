@@ -5,17 +5,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice } from "./components";
-import { loadFleet } from "./config/read";
+import { loadFleet, readRolloutPins } from "./config/read";
 
 const stack = pulumi.getStack();
 const { fleet, secrets } = loadFleet();
+// A rollback deploys a device's recorded settings instead of the declared ones.
+const pins = readRolloutPins();
 
 const devices = fleet.devices.map(
     (device) =>
         new EdgeDevice(device.name, {
             stack,
-            fleet,
-            device,
+            fleet: pins[device.name]?.fleet ?? fleet,
+            device: pins[device.name]?.fleet.devices[0] ?? device,
             sshPrivateKey: secrets.sshPrivateKey,
             registryToken: secrets.registryToken,
         }),

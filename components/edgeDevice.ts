@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NETWORK_NAMES, ServiceName } from "../config/defaults";
 import { DeviceConfig, FleetConfig } from "../config/parse";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
+import { DeviceSnapshot, snapshotOf } from "../plan/deviceSnapshot";
 import { DeviceConnection } from "./deviceConnection";
 import { ServiceContainer } from "./serviceContainer";
 
@@ -21,6 +22,8 @@ export class EdgeDevice extends pulumi.ComponentResource {
     readonly containerIds: pulumi.Output<Record<string, string>>;
     readonly imageDigests: pulumi.Output<Record<string, string>>;
     readonly tvApiUrl: pulumi.Output<string> | undefined;
+    /** What this device is deployed with; a rollout records it before changing the device. */
+    readonly settings: DeviceSnapshot;
 
     constructor(name: string, args: EdgeDeviceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-fleet:device:EdgeDevice", name, {}, opts);
@@ -79,7 +82,8 @@ export class EdgeDevice extends pulumi.ComponentResource {
         this.imageDigests = pulumi.all(entries.map(([, s]) => s.repoDigest)).apply((ds) => Object.fromEntries(entries.map(([n], i) => [n, ds[i]!])));
         const tvPort = specs.find((s) => s.service === "tv_api")?.ports[0]?.external;
         this.tvApiUrl = tvPort === undefined ? undefined : pulumi.output(`http://${device.host}:${tvPort}/status`);
-        this.registerOutputs({ containerIds: this.containerIds, imageDigests: this.imageDigests, tvApiUrl: this.tvApiUrl });
+        this.settings = snapshotOf(fleet, device);
+        this.registerOutputs({ containerIds: this.containerIds, imageDigests: this.imageDigests, tvApiUrl: this.tvApiUrl, settings: this.settings });
     }
 }
 

@@ -283,3 +283,25 @@ export const DOCKER_SOCKET = "/var/run/docker.sock";
 
 /** Labels every managed container carries, so tools on the device can tell ours apart. */
 export const LABEL_PREFIX = "edge-fleet";
+
+/**
+ * How a rollout moves a stack's devices to a new release when the stack file
+ * does not say (`rollout:`); README "Rollouts" documents each.
+ */
+export const ROLLOUT_DEFAULTS = {
+    /** Devices deployed and gated first, alone. */
+    canary: 1,
+    /** Each wave after the canary is this many times the previous one (Greengrass-style exponential rate). */
+    waveGrowthFactor: 2,
+    /** Devices deployed at once within a wave (one `pulumi up` targets this many). */
+    parallelDevices: 4,
+    /** Once every container is healthy, how long none may turn unhealthy or restart. */
+    soakSeconds: 60,
+    /** Failed devices tolerated before the rollout aborts: any failure aborts. */
+    maxFailed: 0,
+    /** The abort threshold applies once this many devices have been attempted. */
+    abortMinDevices: 1,
+    /** An unreachable device is left pending (caught up by the next run), not failed. */
+    unreachableIsFailure: false,
+    onFailure: "rollback",
+} as const;

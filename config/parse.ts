@@ -15,6 +15,7 @@ import {
     STACK_DEFAULTS,
     ServiceName,
 } from "./defaults";
+import { RolloutStrategy, resolveRolloutStrategy, rolloutSchema } from "./rolloutStrategy";
 import { ConfigError, ConfigProblem, pathToString, renderValue, valueAt } from "./errors";
 import {
     IMAGE_DIGEST,
@@ -82,6 +83,8 @@ export interface FleetConfig {
     readonly selfMonitor: { readonly intervalSeconds: number };
     readonly orchestrator: { readonly intervalSeconds: number };
     readonly stopGraceSeconds: number;
+    /** How `edge-fleet rollout` moves the fleet; the program itself does not use it. */
+    readonly rollout: RolloutStrategy;
 }
 
 const KNOWN_KEYS = [...Object.keys(fleetSchema.shape), ...SECRET_KEYS];
@@ -193,6 +196,7 @@ function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
         watchtower: ["intervalSeconds", "cleanup", "includeStopped", "monitorOnly", "services"],
         selfMonitor: ["intervalSeconds"],
         orchestrator: ["intervalSeconds"],
+        rollout: Object.keys(rolloutSchema.shape),
     };
     if (p.length === 0) return table[""];
     if (names[0] === "release" && names.length === 3) return ["repository", "tag", "digest"];
@@ -269,6 +273,7 @@ function buildFleet(raw: RawFleet, add: Add): FleetConfig {
         selfMonitor: { intervalSeconds: raw.selfMonitor?.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds },
         orchestrator: { intervalSeconds: raw.orchestrator?.intervalSeconds ?? STACK_DEFAULTS.orchestrator.intervalSeconds },
         stopGraceSeconds: raw.stopGraceSeconds ?? STACK_DEFAULTS.stopGraceSeconds,
+        rollout: resolveRolloutStrategy(raw.rollout, raw.devices.map((d) => d.name), add),
     };
 }
 

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import * as fs from "node:fs";
 import { FleetConfig, RawConfig, parseFleetConfig } from "./parse";
 
 // Exported by the SDK's runtime but absent from its typings.
@@ -39,6 +40,24 @@ function decode(value: string): unknown {
         }
     }
     return value;
+}
+
+/**
+ * Devices a rollback puts back on what they ran before: device name to the
+ * snapshot recorded in the state (plan/deviceSnapshot.ts). Set only by
+ * `edge-fleet rollout` for the run that rolls back, through a file named in
+ * EDGE_FLEET_PINS_FILE; the stack file stays the declared target.
+ */
+export function readRolloutPins(): Readonly<Record<string, { fleet: FleetConfig }>> {
+    const file = process.env.EDGE_FLEET_PINS_FILE;
+    if (!file) return {};
+    const pins = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { fleet: FleetConfig }>;
+    for (const [name, pin] of Object.entries(pins)) {
+        if (pin?.fleet?.devices?.length !== 1 || pin.fleet.devices[0]!.name !== name) {
+            throw new Error(`${file}: the pin of device ${name} must hold that one device`);
+        }
+    }
+    return pins;
 }
 
 /** Parses and validates the stack before any resource is registered; throws ConfigError. */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
+import { rolloutSchema } from "./rolloutStrategy";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -140,6 +141,7 @@ export const fleetSchema = z
             .strict()
             .optional(),
         stopGraceSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").optional(),
+        rollout: rolloutSchema.optional(),
     })
     .strict();
 

@@ -71,6 +71,9 @@ export async function runProgram(
     const module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(module)) outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v) : v;
+    // Components register their outputs after those resolve; let that finish
+    // under these mocks, before the next test installs its own.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { resources, outputs, module };
 }
 

@@ -1,0 +1,47 @@
+/**
+ * The environment every command runs Pulumi in, the same as the npm scripts
+ * set up (scripts/lib.sh): the project's own CLI build, a file backend and
+ * the local passphrase file under the cache, fully offline. A variable the
+ * user already set wins, so a team backend or passphrase is used as given.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export function cacheDir(): string {
+    return process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
+}
+
+/** Sets the defaults in this process, so that the CLI and the program it starts see them. */
+export function applyProjectEnv(): void {
+    const cache = cacheDir();
+    const set = (k: string, v: string) => {
+        if (process.env[k] === undefined || process.env[k] === "") process.env[k] = v;
+    };
+    set("EDGE_FLEET_CACHE", cache);
+    set("PULUMI_HOME", path.join(cache, "pulumi-home"));
+    set("PULUMI_BACKEND_URL", `file://${path.join(cache, "state")}`);
+    set("PULUMI_SKIP_UPDATE_CHECK", "true");
+    set("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true");
+    set("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true");
+    const passphraseFile = path.join(cache, "stacks", "passphrase");
+    if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && fs.existsSync(passphraseFile)) set("PULUMI_CONFIG_PASSPHRASE_FILE", passphraseFile);
+    const bins = [path.join(cache, "bin"), path.join(ROOT, "node_modules", ".bin")];
+    const current = (process.env.PATH ?? "").split(":");
+    process.env.PATH = [...bins.filter((b) => !current.includes(b)), ...current].join(":");
+}
+
+/** The generated config of the `local` stack (scripts/local-stack.sh writes it). */
+export function localConfigFile(): string {
+    return path.join(cacheDir(), "stacks", "Pulumi.local.yaml");
+}
+
+/** The backend's directory when it is a file backend, where rollout records are kept beside the state. */
+export function fileBackendDir(): string | undefined {
+    const url = process.env.PULUMI_BACKEND_URL ?? "";
+    if (!url.startsWith("file://")) return undefined;
+    const p = url.slice("file://".length).split("?")[0]!;
+    return p.startsWith("~") ? path.join(os.homedir(), p.slice(1)) : p;
+}

@@ -1,0 +1,73 @@
+/**
+ * `edge-fleet drift`: what differs between the devices and what the stack
+ * declares, found by a preview that refreshes from the devices first. Changes
+ * nothing: a preview's refresh is not saved.
+ */
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { parseFleetConfig } from "../config/parse";
+import { DeviceShell, SshMaterial } from "./deviceShell";
+import { PROJECT, openStack, readStackConfig } from "./pulumiStack";
+import { deviceOfUrn, edgeDeviceUrn, resourceName } from "./state";
+
+export interface DriftItem {
+    readonly device: string;
+    /** The resource, without its device prefix: `tv_api`, `tv_api-image`, `vv_backend`. */
+    readonly resource: string;
+    readonly op: string;
+    /** Field: recorded/actual value → declared value. */
+    readonly fields: readonly { readonly field: string; readonly from?: unknown; readonly to?: unknown }[];
+}
+
+export interface DriftReport {
+    readonly stack: string;
+    readonly drift: readonly DriftItem[];
+    readonly unreachable: readonly { readonly device: string; readonly reason: string }[];
+}
+
+const QUIET = new Set(["same", "read", "refresh"]);
+
+export async function findDrift(stackName: string, configFile: string | undefined, workDir: string): Promise<DriftReport> {
+    const s = await openStack(stackName, configFile, workDir);
+    const raw = await readStackConfig(s);
+    const fleet = parseFleetConfig(raw);
+    const names = fleet.devices.map((d) => d.name);
+    const material = new SshMaterial(String(raw.values.sshPrivateKey));
+    try {
+        const unreachable: { device: string; reason: string }[] = [];
+        const reachable: string[] = [];
+        await Promise.all(
+            fleet.devices.map(async (d) => {
+                const down = await new DeviceShell(d, material).probe();
+                if (down) unreachable.push({ device: d.name, reason: `${down.reason}: ${down.detail}` });
+                else reachable.push(d.name);
+            }),
+        );
+        const drift: DriftItem[] = [];
+        const onEvent = (e: EngineEvent) => {
+            const m = e.resourcePreEvent?.metadata;
+            if (!m || QUIET.has(m.op)) return;
+            const device = deviceOfUrn(m.urn, names);
+            if (!device) return;
+            const name = resourceName(m.urn);
+            const keys = Object.keys(m.detailedDiff ?? {}).length > 0 ? Object.keys(m.detailedDiff ?? {}) : (m.diffs ?? []);
+            const fields = keys.sort().map((field) => {
+                const top = field.split(/[.[]/)[0]!;
+                return { field, from: m.old?.outputs?.[top] ?? m.old?.inputs?.[top], to: m.new?.inputs?.[top] };
+            });
+            drift.push({ device, resource: name === device ? name : name.slice(device.length + 1), op: m.op, fields });
+        };
+        if (reachable.length > 0) {
+            await s.stack.preview({
+                refresh: true,
+                target: reachable.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+                onEvent,
+                ...(configFile ? { configFile } : {}),
+            });
+        }
+        drift.sort((a, b) => a.device.localeCompare(b.device) || a.resource.localeCompare(b.resource));
+        unreachable.sort((a, b) => a.device.localeCompare(b.device));
+        return { stack: s.name, drift, unreachable };
+    } finally {
+        material.dispose();
+    }
+}

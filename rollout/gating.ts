@@ -1,0 +1,45 @@
+/**
+ * Judging the devices of a batch after their `up`: the health gate for those
+ * the engine deployed, and for those it failed, what the daemon says about
+ * their containers (the report names the service and its last health output).
+ */
+import { derivedHealthTimeoutSeconds } from "./strategy";
+import { BatchOutcome } from "./deviceOps";
+import { healthGate, judge, readContainers } from "./health";
+import { DeviceRecord } from "./records";
+import type { RolloutContext } from "./run";
+
+export async function gateDevices(ctx: RolloutContext, devices: readonly string[], outcome: BatchOutcome, soak = true): Promise<void> {
+    const { record, fleet, progress } = ctx;
+    const set = (d: string, patch: Partial<DeviceRecord>) => {
+        Object.assign(record.devices[d]!, patch);
+        ctx.save();
+        progress.device(d, record.devices[d]!);
+    };
+    await Promise.all(
+        devices.map(async (d) => {
+            const device = fleet.devices.find((x) => x.name === d)!;
+            const shell = ctx.shells.get(d)!;
+            const expected = device.services.map((s) => s.name);
+            const engineError = outcome.failed.get(d);
+            if (engineError !== undefined) {
+                const problems = await readContainers(shell, ctx.s.name).then((cs) => judge(expected, cs)).catch(() => []);
+                set(d, { status: "failed", reason: engineError, problems, finishedAt: new Date().toISOString() });
+                return;
+            }
+            const timeoutSeconds = fleet.rollout.healthTimeoutSeconds ?? derivedHealthTimeoutSeconds(device.services.flatMap((s) => (s.healthcheck ? [s.healthcheck] : [])));
+            const changed = outcome.changed.has(d);
+            set(d, { status: "gating" });
+            const gate = await healthGate(shell, {
+                stack: ctx.s.name,
+                expected,
+                timeoutSeconds,
+                // Only a device this run changed has to prove itself over the soak period.
+                soakSeconds: soak && changed ? fleet.rollout.soakSeconds : 0,
+                onPoll: (healthy, total, phase) => progress.health(d, healthy, total, phase),
+            });
+            if (gate.passed) set(d, { status: changed ? "healthy" : "unchanged", finishedAt: new Date().toISOString() });
+            else set(d, { status: "failed", reason: "health gate failed", problems: [...gate.problems], finishedAt: new Date().toISOString() });
+        }),
+    );
+}

@@ -1,0 +1,143 @@
+/**
+ * The stack as the Automation API drives it: the real CLI, the real engine and
+ * provider, with the config file the stack was given. Also the two repairs a
+ * killed run needs before the next one can start: a lock whose process is
+ * gone, and operations the checkpoint still marks as pending.
+ */
+import { EngineEvent, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { promisify } from "node:util";
+import { RawConfig } from "../config/parse";
+import { Checkpoint } from "./state";
+
+const run = promisify(execFile);
+export const PROJECT = "edge-fleet";
+
+export interface FleetStack {
+    readonly name: string;
+    readonly configFile?: string;
+    readonly stack: Stack;
+    readonly workspace: LocalWorkspace;
+}
+
+/** `workDir` is the project directory (Pulumi.yaml); the stack must exist already. */
+export async function openStack(name: string, configFile: string | undefined, workDir: string): Promise<FleetStack> {
+    try {
+        const stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
+        return { name, ...(configFile ? { configFile } : {}), stack, workspace: stack.workspace as LocalWorkspace };
+    } catch (e) {
+        throw new Error(
+            `stack ${JSON.stringify(name)} was not found in ${process.env.PULUMI_BACKEND_URL}: ${firstLine(e)}` +
+                (name === "local" ? " (run `npm start` once to create it)" : " (create it with `pulumi stack init`)"),
+        );
+    }
+}
+
+/** The stack's configuration, secrets decrypted, as the pure parser takes it. */
+export async function readStackConfig(s: FleetStack): Promise<RawConfig> {
+    const args = ["config", "--show-secrets", "--json", "--stack", s.name, "--cwd", s.workspace.workDir, ...(s.configFile ? ["--config-file", s.configFile] : [])];
+    const { stdout } = await run("pulumi", args, { maxBuffer: 64 * 1024 * 1024 });
+    const all = JSON.parse(stdout) as Record<string, { value?: string; objectValue?: unknown; secret?: boolean }>;
+    const values: Record<string, unknown> = {};
+    const secretKeys = new Set<string>();
+    for (const [full, v] of Object.entries(all)) {
+        if (!full.startsWith(`${PROJECT}:`)) continue;
+        const key = full.slice(PROJECT.length + 1);
+        values[key] = v.objectValue !== undefined ? v.objectValue : scalar(v.value ?? "");
+        if (v.secret) secretKeys.add(key);
+    }
+    return { values, secretKeys };
+}
+
+/** Numbers and booleans arrive as text, as they do in the program. */
+function scalar(v: string): unknown {
+    if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+    if (v === "true" || v === "false") return v === "true";
+    return v;
+}
+
+export async function checkpoint(s: FleetStack): Promise<Checkpoint> {
+    return ((await s.stack.exportStack()).deployment ?? {}) as Checkpoint;
+}
+
+export interface UpRequest {
+    readonly targets: readonly string[];
+    readonly onEvent: (e: EngineEvent) => void;
+    /** File of device pins for a rollback (see config/read.ts). */
+    readonly pinsFile?: string;
+    readonly message: string;
+}
+
+export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: boolean; error?: string; result?: UpResult }> {
+    if (r.pinsFile) s.workspace.envVars.EDGE_FLEET_PINS_FILE = r.pinsFile;
+    try {
+        const result = await withStaleLockRecovery(s, () =>
+            s.stack.up({
+                target: [...r.targets],
+                refresh: true,
+                continueOnError: true,
+                onEvent: r.onEvent,
+                message: r.message,
+                ...(s.configFile ? { configFile: s.configFile } : {}),
+            }),
+        );
+        return { ok: true, result };
+    } catch (e) {
+        return { ok: false, error: String((e as Error).message ?? e) };
+    } finally {
+        delete s.workspace.envVars.EDGE_FLEET_PINS_FILE;
+    }
+}
+
+/**
+ * Runs `op`; if the stack is locked only by processes of this machine that
+ * are gone (a SIGKILLed CLI), removes their lock and runs it again. A lock of
+ * a live process, or of another machine, is left alone and reported.
+ */
+export async function withStaleLockRecovery<T>(s: FleetStack, op: () => Promise<T>, log: (m: string) => void = () => {}): Promise<T> {
+    try {
+        return await op();
+    } catch (e) {
+        const text = String((e as Error).message ?? e);
+        if (!/currently locked/.test(text)) throw e;
+        const holders = [...text.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)].map((m) => ({ host: m[1]!, pid: Number(m[2]) }));
+        const stale = holders.length > 0 && holders.every((h) => h.host === os.hostname() && !isPulumiAlive(h.pid));
+        if (!stale) {
+            const who = holders.map((h) => `pid ${h.pid} on ${h.host}`).join(", ");
+            throw new Error(`stack ${s.name} is locked by a running deployment (${who || "unknown holder"}); wait for it, or if it is gone run \`pulumi cancel --stack ${s.name}\``);
+        }
+        log(`removing the stack lock left by ${holders.map((h) => `pid ${h.pid}`).join(", ")}, which is no longer running`);
+        await s.stack.cancel();
+        return await op();
+    }
+}
+
+function isPulumiAlive(pid: number): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/comm`, "utf8").includes("pulumi");
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Drops the operations a killed run left pending, so the engine does not stop
+ * on them. What they left on the devices (a container created but never
+ * recorded, one deleted but still in the state) is reconciled afterwards by
+ * the orphan check and the refresh before every `up`.
+ */
+export async function clearPendingOperations(s: FleetStack, log: (m: string) => void): Promise<string[]> {
+    const exported = await withStaleLockRecovery(s, () => s.stack.exportStack(), log);
+    const pending = ((exported.deployment ?? {}) as Checkpoint).pending_operations ?? [];
+    if (pending.length === 0) return [];
+    const names = pending.map((p) => `${p.type} ${p.resource.urn.slice(p.resource.urn.lastIndexOf("::") + 2)}`);
+    log(`clearing ${pending.length} operation(s) an interrupted run left pending: ${names.join(", ")}`);
+    await withStaleLockRecovery(s, () => s.stack.importStack({ ...exported, deployment: { ...exported.deployment, pending_operations: [] } }), log);
+    return names;
+}
+
+export function firstLine(e: unknown): string {
+    return String((e as Error)?.message ?? e).trim().split("\n")[0] ?? "";
+}

@@ -1,0 +1,190 @@
+/**
+ * `edge-fleet rollout`: moves a stack's devices to what its stack file
+ * declares, wave by wave, each device gated on health, with rollback to the
+ * digests and settings recorded before the device was changed. The strategy
+ * comes from rollout/strategy.ts (pure); this file sequences the I/O.
+ */
+import { createHash } from "node:crypto";
+import { DeviceConfig, FleetConfig, parseFleetConfig } from "../config/parse";
+import { imageReference } from "../plan/containerSpec";
+import { DeviceShell, SshMaterial } from "./deviceShell";
+import { Progress } from "./progress";
+import { FleetStack, checkpoint, clearPendingOperations, openStack, readStackConfig } from "./pulumiStack";
+import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId } from "./records";
+import { rollBack } from "./rollback";
+import { gateDevices } from "./gating";
+import { deployBatch, removeOrphans } from "./deviceOps";
+import { batches, crossesAbortThreshold, planWaves } from "./strategy";
+import { deployedDevice } from "./state";
+import * as os from "node:os";
+
+export interface RolloutOptions {
+    readonly stackName: string;
+    readonly configFile?: string;
+    readonly workDir: string;
+    readonly resume: boolean;
+    readonly store: (stack: string) => RecordStore;
+    readonly progress: Progress;
+    /** Set when the user asked to stop (Ctrl-C): the batch in flight finishes, nothing new starts. */
+    readonly stopRequested: () => boolean;
+}
+
+export interface RolloutContext {
+    readonly s: FleetStack;
+    readonly fleet: FleetConfig;
+    readonly names: readonly string[];
+    readonly shells: ReadonlyMap<string, DeviceShell>;
+    readonly record: RolloutRecord;
+    readonly save: () => void;
+    readonly progress: Progress;
+}
+
+/** Exit codes: 0 every device on the release, 1 failed / rolled back / paused / interrupted, 3 done but devices pending. */
+export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRecord; exitCode: number }> {
+    const s = await openStack(o.stackName, o.configFile, o.workDir);
+    const raw = await readStackConfig(s);
+    const fleet = parseFleetConfig(raw); // throws ConfigError before any device is contacted
+    const material = new SshMaterial(String(raw.values.sshPrivateKey));
+    try {
+        const names = fleet.devices.map((d) => d.name);
+        const shells = new Map(fleet.devices.map((d) => [d.name, new DeviceShell(d, material)]));
+        const store = o.store(s.name);
+        const record = openRecord(store, fleet, s.name, o.resume, o.progress);
+        const save = () => store.save(record);
+        save();
+        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress };
+        await clearPendingOperations(s, (m) => o.progress.log(m));
+        const exitCode = await runWaves(ctx, o.stopRequested);
+        record.finishedAt = new Date().toISOString();
+        save();
+        return { record, exitCode };
+    } finally {
+        material.dispose();
+    }
+}
+
+function openRecord(store: RecordStore, fleet: FleetConfig, stack: string, resume: boolean, progress: Progress): RolloutRecord {
+    const target = targetDigest(fleet);
+    const open = store.unfinished();
+    if (open && open.status === "running" && isRunnerAlive(open)) {
+        throw new Error(`rollout ${open.id} of stack ${stack} is running (pid ${open.runner.pid} on ${open.runner.host}); wait for it to finish`);
+    }
+    if (resume && !open) throw new Error(`stack ${stack} has no unfinished rollout to resume; run without --resume to start one`);
+    if (open && (resume || open.target === target)) {
+        progress.log(`resuming rollout ${open.id} (${open.status}), started ${open.startedAt}`);
+        Object.assign(open, { status: "running", runner: { host: os.hostname(), pid: process.pid } });
+        delete open.finishedAt;
+        return open;
+    }
+    if (open) {
+        open.status = "superseded";
+        open.summary = "the stack file changed before this rollout finished; a new rollout took over";
+        store.save(open);
+    }
+    const waves = planWaves(fleet.devices.map((d) => d.name), fleet.rollout).map((w) => [...w.devices]);
+    const devices: Record<string, DeviceRecord> = {};
+    waves.forEach((w, i) => w.forEach((d) => (devices[d] = { wave: i, status: "waiting" })));
+    return {
+        id: newRolloutId(),
+        stack,
+        target,
+        release: releaseOf(fleet.devices),
+        waves,
+        status: "running",
+        startedAt: new Date().toISOString(),
+        runner: { host: os.hostname(), pid: process.pid },
+        devices,
+        beforeSettings: {},
+    };
+}
+
+async function runWaves(ctx: RolloutContext, stopRequested: () => boolean): Promise<number> {
+    const { record, fleet } = ctx;
+    const strategy = fleet.rollout;
+    const total = ctx.names.length;
+    const hasCanary = planWaves(ctx.names, strategy)[0]?.canary === true;
+    let abortReason: string | undefined;
+    for (const [waveIndex, wave] of record.waves.entries()) {
+        const todo = wave.filter((d) => !["healthy", "unchanged"].includes(record.devices[d]!.status));
+        ctx.progress.wave(waveIndex, wave, hasCanary && waveIndex === 0);
+        for (const batch of batches(todo, strategy.parallelDevices)) {
+            if (stopRequested()) return finish(ctx, "interrupted", "stopped on request; run again (or with --resume) to continue");
+            await runBatch(ctx, batch, waveIndex);
+        }
+        const failed = Object.values(record.devices).filter((d) => d.status === "failed" || d.status === "rolled back" || d.status === "rollback failed" || (d.status === "unreachable" && strategy.unreachableIsFailure));
+        const attempted = Object.values(record.devices).filter((d) => d.status !== "waiting").length;
+        if (hasCanary && waveIndex === 0 && failed.length > 0) abortReason = "the canary failed its health gate";
+        else if (crossesAbortThreshold(failed.length, attempted, total, strategy)) {
+            abortReason = `${failed.length} of ${attempted} devices failed, more than the ${"devices" in strategy.maxFailed ? strategy.maxFailed.devices : `${strategy.maxFailed.percent}%`} allowed`;
+        }
+        if (abortReason) break;
+    }
+    if (abortReason) {
+        if (strategy.onFailure === "pause") return finish(ctx, "paused", `${abortReason}; paused: fix the cause, then run again (or --resume)`);
+        const changed = Object.entries(record.devices).filter(([, d]) => d.changed && d.status !== "rolled back").map(([n]) => n);
+        ctx.progress.log(`${abortReason}; rolling back ${changed.length} changed device(s)`);
+        const ok = await rollBack(ctx, changed);
+        return finish(ctx, ok ? "rolled back" : "failed", `${abortReason}; ${ok ? "every changed device is back on its last good release" : "ROLLBACK INCOMPLETE"}`);
+    }
+    const failed = Object.entries(record.devices).filter(([, d]) => ["failed", "rolled back", "rollback failed"].includes(d.status));
+    if (failed.length > 0) return finish(ctx, "failed", `${failed.length} device(s) failed and were rolled back: ${failed.map(([n]) => n).join(", ")}`);
+    const pending = Object.entries(record.devices).filter(([, d]) => d.status === "unreachable").map(([n]) => n);
+    if (pending.length > 0) {
+        finish(ctx, "succeeded", `every reachable device is on the release; pending (unreachable): ${pending.join(", ")}; run again once they answer`);
+        return 3;
+    }
+    return finish(ctx, "succeeded", "every device is on the release and healthy");
+}
+
+function finish(ctx: RolloutContext, status: RolloutRecord["status"], summary: string): number {
+    ctx.record.status = status;
+    ctx.record.summary = summary;
+    ctx.save();
+    return status === "succeeded" ? 0 : 1;
+}
+
+async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex: number): Promise<void> {
+    const { record, s, progress } = ctx;
+    const set = (d: string, patch: Partial<DeviceRecord>) => {
+        Object.assign(record.devices[d]!, patch);
+        ctx.save();
+        progress.device(d, record.devices[d]!);
+    };
+    const reachable: string[] = [];
+    await Promise.all(
+        batch.map(async (d) => {
+            set(d, { status: "deploying", startedAt: new Date().toISOString() });
+            const down = await ctx.shells.get(d)!.probe();
+            if (down) set(d, { status: "unreachable", reason: `${down.reason}: ${down.detail}`, finishedAt: new Date().toISOString() });
+            else reachable.push(d);
+        }),
+    );
+    if (reachable.length === 0) return;
+    const cp = await checkpoint(s);
+    for (const d of reachable) {
+        const deployed = deployedDevice(cp, d);
+        // Recorded once per rollout: a resumed run keeps what the device ran before the rollout began.
+        if (record.devices[d]!.before === undefined && deployed) set(d, { before: { ...deployed.imageDigests } });
+        if (deployed && record.beforeSettings[d] === undefined) record.beforeSettings[d] = deployed.settings;
+        const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
+        if (removed.length > 0) progress.log(`${d}: removed container(s) left by an interrupted run: ${removed.join(", ")}`);
+    }
+    const outcome = await deployBatch(s, reachable, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${reachable.join(", ")}` });
+    for (const d of reachable) if (outcome.changed.has(d)) record.devices[d]!.changed = true;
+    await gateDevices(ctx, reachable, outcome);
+    const after = await checkpoint(s);
+    for (const d of reachable) set(d, { after: { ...(deployedDevice(after, d)?.imageDigests ?? {}) } });
+    const failed = reachable.filter((d) => record.devices[d]!.status === "failed");
+    if (failed.length > 0) await rollBack(ctx, failed);
+}
+
+function targetDigest(fleet: FleetConfig): string {
+    const { rollout: _ignored, ...declared } = fleet;
+    return createHash("sha256").update(JSON.stringify(declared)).digest("hex").slice(0, 16);
+}
+
+function releaseOf(devices: readonly DeviceConfig[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const d of devices) for (const svc of d.services) out[svc.name] ??= imageReference(svc.image);
+    return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * Reading a stack's checkpoint (`pulumi stack export`): which resources belong
+ * to which device, the containers the state knows, and what each device was
+ * last deployed with. Pure functions over the exported deployment.
+ */
+import { DeviceSnapshot } from "../plan/deviceSnapshot";
+
+export interface StateResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly id?: string;
+    readonly outputs?: Record<string, any>;
+    readonly inputs?: Record<string, any>;
+    readonly parent?: string;
+    readonly delete?: boolean;
+}
+
+export interface Checkpoint {
+    readonly resources?: readonly StateResource[];
+    readonly pending_operations?: readonly { readonly type: string; readonly resource: StateResource }[];
+}
+
+export const EDGE_DEVICE_TYPE = "edge-fleet:device:EdgeDevice";
+export const CONTAINER_TYPE = "docker:index/container:Container";
+
+export const resourceName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** The device a resource belongs to: resources are named `<device>` or `<device>-<part>`; the longest match wins. */
+export function deviceOfUrn(urn: string, devices: readonly string[]): string | undefined {
+    const name = resourceName(urn);
+    let best: string | undefined;
+    for (const d of devices) {
+        if ((name === d || name.startsWith(`${d}-`)) && (best === undefined || d.length > best.length)) best = d;
+    }
+    return best;
+}
+
+export function edgeDeviceUrn(stack: string, project: string, device: string): string {
+    return `urn:pulumi:${stack}::${project}::${EDGE_DEVICE_TYPE}::${device}`;
+}
+
+/** Containers the state holds for a device: their container name and Docker id. */
+export function stateContainers(cp: Checkpoint, device: string, devices: readonly string[]): { urn: string; name: string; id: string }[] {
+    return (cp.resources ?? [])
+        .filter((r) => r.type === CONTAINER_TYPE && !r.delete && r.id && deviceOfUrn(r.urn, devices) === device)
+        .map((r) => ({ urn: r.urn, name: String(r.outputs?.name ?? ""), id: r.id! }));
+}
+
+export interface DeployedDevice {
+    readonly settings: DeviceSnapshot;
+    /** Service name to `repo@sha256:...` the device pulled. */
+    readonly imageDigests: Readonly<Record<string, string>>;
+}
+
+/** What the device was last deployed with, from its EdgeDevice component; undefined if never (or by a version that did not record it). */
+export function deployedDevice(cp: Checkpoint, device: string): DeployedDevice | undefined {
+    const r = (cp.resources ?? []).find((x) => x.type === EDGE_DEVICE_TYPE && resourceName(x.urn) === device);
+    const settings = r?.outputs?.settings as DeviceSnapshot | undefined;
+    if (!settings?.fleet?.devices?.length) return undefined;
+    return { settings, imageDigests: (r!.outputs!.imageDigests ?? {}) as Record<string, string> };
+}
