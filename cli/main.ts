@@ -95,7 +95,7 @@ function report(r: RolloutRecord, json: boolean): void {
         process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
         return;
     }
-    const t = new Table({ head: ["device", "wave", "outcome", "before → after", "detail"], wordWrap: true, colWidths: [null, null, null, 44, 60] as any });
+    const t = new Table({ head: ["device", "wave", "outcome", "before → after", "detail"], wordWrap: true, colWidths: [null, null, null, 44, 60] as any, style: { head: [], border: [] } });
     for (const [name, d] of Object.entries(r.devices)) {
         const changes = Object.keys({ ...d.before, ...d.after })
             .filter((svc) => d.before?.[svc] !== d.after?.[svc])
@@ -114,7 +114,7 @@ function printStatus(records: RolloutRecord[], json: boolean): void {
         process.stdout.write(`${JSON.stringify(records.map(({ beforeSettings: _o, ...r }) => r), null, 2)}\n`);
         return;
     }
-    const t = new Table({ head: ["rollout", "status", "started", "finished", "devices", "summary"], wordWrap: true, colWidths: [null, null, null, null, null, 60] as any });
+    const t = new Table({ head: ["rollout", "status", "started", "finished", "devices", "summary"], wordWrap: true, colWidths: [null, null, null, null, null, 60] as any, style: { head: [], border: [] } });
     for (const r of records) {
         const counts: Record<string, number> = {};
         for (const d of Object.values(r.devices)) counts[d.status] = (counts[d.status] ?? 0) + 1;

@@ -7,7 +7,7 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
-import { FleetStack, PROJECT, upTargets } from "./pulumiStack";
+import { FleetStack, PROJECT, checkpoint, upTargets } from "./pulumiStack";
 import { Checkpoint, deviceOfUrn, edgeDeviceUrn, stateContainers } from "./state";
 
 export interface BatchOutcome {
@@ -47,14 +47,20 @@ export async function deployBatch(
         if (diag && diag.severity === "error" && diag.urn) {
             const d = deviceOfUrn(diag.urn, allDevices);
             // The diagnostic carries the provider's words; they replace the generic line above.
-            if (d) failed.set(d, diag.message.trim().split("\n").filter(Boolean).slice(-3).join(" ").slice(0, 600));
+            if (d) failed.set(d, engineMessage(diag.message));
         }
     };
-    const targets = devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d));
+    // The components, and every resource the state already holds for these
+    // devices, so the refresh before the update covers exactly them.
+    const cp = await checkpoint(s);
+    const targets = [
+        ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+        ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
+    ];
     const r = await upTargets(s, { targets, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
     if (!r.ok) {
         // An error no resource owns (the program, the engine) fails every device of the batch.
-        const line = (r.error ?? "").trim().split("\n").filter(Boolean).slice(-3).join(" ").slice(0, 600);
+        const line = engineMessage(r.error ?? "");
         for (const d of devices) if (!failed.has(d)) failed.set(d, line || "pulumi up failed");
     }
     return { changed, failed };
@@ -75,4 +81,19 @@ export async function removeOrphans(shell: DeviceShell, stack: string, cp: Check
         if (r.code !== 0) throw new Error(`could not remove container ${o.name} (${o.id.slice(0, 12)}) on ${device}: ${r.stderr.trim()}`);
     }
     return orphans.map((o) => `${o.name} (${o.id.slice(0, 12)})`);
+}
+
+/**
+ * The provider's words without the engine's wrapping: `1 error occurred: *
+ * creating urn:...::dev-tv_api: 1 error occurred: * container failed to be in
+ * healthy state` becomes `creating dev-tv_api: container failed to be in healthy state`.
+ */
+export function engineMessage(text: string): string {
+    return text
+        .replace(/\d+ errors? occurred:/g, "")
+        .replace(/urn:pulumi:[^\s]*::([^\s:]+)/g, "$1")
+        .replace(/[\s*]+/g, " ")
+        .replace(/ :/g, ":")
+        .trim()
+        .slice(0, 600);
 }

@@ -59,9 +59,10 @@ export async function findDrift(stackName: string, configFile: string | undefine
         if (reachable.length > 0) {
             await s.stack.preview({
                 refresh: true,
+                targetDependents: true,
                 target: reachable.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
                 onEvent,
-                ...(configFile ? { configFile } : {}),
+                ...(s.configFile ? { configFile: s.configFile } : {}),
             });
         }
         drift.sort((a, b) => a.device.localeCompare(b.device) || a.resource.localeCompare(b.resource));

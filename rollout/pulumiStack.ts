@@ -8,6 +8,7 @@ import { EngineEvent, LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/aut
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { promisify } from "node:util";
 import { RawConfig } from "../config/parse";
 import { Checkpoint } from "./state";
@@ -22,11 +23,23 @@ export interface FleetStack {
     readonly workspace: LocalWorkspace;
 }
 
-/** `workDir` is the project directory (Pulumi.yaml); the stack must exist already. */
-export async function openStack(name: string, configFile: string | undefined, workDir: string): Promise<FleetStack> {
+/**
+ * Opens an existing stack of the project in `projectDir`. The CLI runs in a
+ * scratch copy of Pulumi.yaml whose `main` is the project: selecting a stack
+ * writes an encryption salt into `Pulumi.<stack>.yaml` beside Pulumi.yaml,
+ * and the repository's stack files (or a test's) must not gain one. The
+ * config comes from `configFile`, by default the repository's stack file.
+ */
+export async function openStack(name: string, configFile: string | undefined, projectDir: string): Promise<FleetStack> {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ws-"));
+    process.once("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
+    const project = fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8");
+    fs.writeFileSync(path.join(scratch, "Pulumi.yaml"), `${project.trimEnd()}\nmain: ${JSON.stringify(projectDir)}\n`);
+    const repoStackFile = path.join(projectDir, `Pulumi.${name}.yaml`);
+    const file = configFile ?? (fs.existsSync(repoStackFile) ? repoStackFile : undefined);
     try {
-        const stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
-        return { name, ...(configFile ? { configFile } : {}), stack, workspace: stack.workspace as LocalWorkspace };
+        const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: scratch });
+        return { name, ...(file ? { configFile: file } : {}), stack, workspace: stack.workspace as LocalWorkspace };
     } catch (e) {
         throw new Error(
             `stack ${JSON.stringify(name)} was not found in ${process.env.PULUMI_BACKEND_URL}: ${firstLine(e)}` +
@@ -76,6 +89,9 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
         const result = await withStaleLockRecovery(s, () =>
             s.stack.up({
                 target: [...r.targets],
+                // Children of a targeted component are its dependents: without
+                // this only the component itself would be updated.
+                targetDependents: true,
                 refresh: true,
                 continueOnError: true,
                 onEvent: r.onEvent,

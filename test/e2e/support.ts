@@ -4,7 +4,7 @@
  * Docker daemons queried directly to see what a deploy really did.
  * `npm test` (scripts/test.sh) builds the toolchain and starts the devices first.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -203,12 +203,63 @@ export function prefixSha256(file: string, size: number): string {
     return createHash("sha256").update(fs.readFileSync(file).subarray(0, size)).digest("hex");
 }
 
-export async function waitFor<T>(what: string, timeoutSeconds: number, probe: () => T | undefined | false): Promise<T> {
+export async function waitFor<T>(what: string, timeoutSeconds: number, probe: () => T | undefined | false, everySeconds = 2): Promise<T> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
         const v = probe();
         if (v) return v;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 2000));
+        await new Promise((r) => setTimeout(r, everySeconds * 1000));
     }
+}
+
+/** The digest the registry serves for `<namespace>/<service>:<tag>`, asked of the registry itself. */
+export async function registryDigest(device: SimDevice, service: string, tag: string): Promise<string> {
+    const reg = device.registry;
+    const auth = Buffer.from(`${reg.username}:${fs.readFileSync(reg.passwordFile, "utf8").trim()}`).toString("base64");
+    const res = await fetch(`http://${reg.server}/v2/${reg.namespace}/${service}/manifests/${tag}`, {
+        method: "HEAD",
+        headers: {
+            authorization: `Basic ${auth}`,
+            accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json",
+        },
+    });
+    const digest = res.headers.get("docker-content-digest");
+    if (!res.ok || !digest) throw new Error(`registry has no ${service}:${tag} (${res.status})`);
+    return digest;
+}
+
+/** The registry digests of the image a container runs, as its daemon knows them. */
+export function runningDigests(device: SimDevice, container: string): string[] {
+    const imageId = docker(device, "inspect", "-f", "{{.Image}}", container).trim();
+    const repoDigests = JSON.parse(docker(device, "image", "inspect", "-f", "{{json .RepoDigests}}", imageId)) as string[];
+    return repoDigests.map((r) => r.split("@")[1]!);
+}
+
+/** `npx edge-fleet ...` as a user runs it, in the project directory. */
+export function edgeFleet(...args: string[]): RunResult {
+    return run(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "bin", "edge-fleet.cjs"), ...args]);
+}
+
+/** The same, started in the background (its own process group, so a test can SIGKILL it and the CLI it runs). */
+export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+    const t0 = Date.now();
+    const child = spawn(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "bin", "edge-fleet.cjs"), ...args], {
+        cwd: ROOT,
+        env: process.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+    const done = new Promise<RunResult>((resolve) =>
+        child.on("close", (code, signal) => {
+            const r = { code: code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : -1), stdout, stderr, seconds: (Date.now() - t0) / 1000 };
+            fs.appendFileSync(TRANSCRIPT, `$ edge-fleet ${args.join(" ")}\n${stdout}\n${stderr}\n`);
+            resolve(r);
+        }),
+    );
+    return { child, done };
 }
