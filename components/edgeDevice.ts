@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NETWORK_NAMES, ServiceName } from "../config/defaults";
-import { DeviceConfig, FleetConfig } from "../config/parse";
+import { DeviceConfig, FleetConfig } from "../config/model";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
 import { DeviceConnection } from "./deviceConnection";
 import { ServiceContainer } from "./serviceContainer";

@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { FleetConfig, RawConfig, parseFleetConfig } from "./parse";
+import { FleetConfig, RawConfig } from "./model";
+import { parseFleetConfig } from "./parse";
 
 // Exported by the SDK's runtime but absent from its typings.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;

@@ -16,7 +16,7 @@ import {
     SERVICE_DEFAULTS,
     ServiceName,
 } from "../config/defaults";
-import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/parse";
+import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/model";
 
 export interface HealthcheckSpec {
     readonly test: readonly string[];

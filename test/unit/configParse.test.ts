@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
-import { RawConfig, parseFleetConfig, parseMemory } from "../../config/parse";
+import { parseMemory } from "../../config/checks";
+import { allowedKeysAt } from "../../config/issues";
+import { RawConfig } from "../../config/model";
+import { parseFleetConfig } from "../../config/parse";
+import { fleetSchema } from "../../config/schema";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 const validValues = (): Record<string, any> => ({
@@ -171,5 +175,16 @@ describe("parseFleetConfig rejects bad input with the field, the value and what 
 
     it("says no device was contacted", () => {
         expect(() => parseFleetConfig({ values: { ...validValues(), hardwareClass: "arm" }, secretKeys: SECRETS })).toThrow(/no device was contacted/);
+    });
+});
+
+describe("allowed fields in messages", () => {
+    it("come from the schemas, without the fields that only exist to refuse credentials", () => {
+        expect(allowedKeysAt([])).toEqual(Object.keys(fleetSchema.shape));
+        expect(allowedKeysAt(["registry"])).toEqual(["server", "username", "namespace"]);
+        expect(allowedKeysAt(["devices", 0])).toEqual(["name", "host", "port", "user", "hostPublicKey", "videoStorageRoot", "services"]);
+        expect(allowedKeysAt(["devices", 0, "services", "tv_api", "healthcheck"])).toEqual(["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds"]);
+        expect(allowedKeysAt(["release", "services", "tv_api"])).toEqual(["repository", "tag", "digest"]);
+        expect(allowedKeysAt(["environment"])).toBeUndefined();
     });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SERVICE_DEFAULTS } from "../../config/defaults";
-import { FleetConfig, parseFleetConfig } from "../../config/parse";
+import { FleetConfig } from "../../config/model";
+import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice, storageSubdirs } from "../../plan/containerSpec";
 import { orderByDependencies, dockerConfigJson } from "../../components/edgeDevice";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";

@@ -1,0 +1,60 @@
+/**
+ * The validated, fully defaulted description of a fleet that the planner and
+ * the components work from. Types only: parse.ts produces these values, and
+ * nothing here depends on how they were read or checked.
+ */
+import { HardwareClass, HardwareProfile, HealthcheckDefaults, ServiceName } from "./defaults";
+
+/** A stack's configuration as Pulumi hands it over, before any validation. */
+export interface RawConfig {
+    /** Config values of this project, keyed without the `project:` prefix. */
+    readonly values: Readonly<Record<string, unknown>>;
+    /** Which of those keys Pulumi holds as secrets. */
+    readonly secretKeys: ReadonlySet<string>;
+}
+
+export interface ImageRef {
+    readonly repository: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+export interface ServiceSettings {
+    readonly name: ServiceName;
+    readonly memoryMiB: number;
+    readonly cpus: number;
+    /** Stack, then device, then service environment, later ones winning. */
+    readonly environment: Readonly<Record<string, string>>;
+    readonly image: ImageRef;
+    /** The service's default check with the stack's, then the device's timing overrides. */
+    readonly healthcheck?: HealthcheckDefaults;
+}
+
+export interface DeviceConfig {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly hostPublicKey: string;
+    readonly videoStorageRoot: string;
+    /** Enabled services only, in the order of SERVICE_NAMES. */
+    readonly services: readonly ServiceSettings[];
+}
+
+export interface FleetConfig {
+    readonly hardwareClass: HardwareClass;
+    readonly profile: HardwareProfile;
+    readonly registry: { readonly server: string; readonly username: string; readonly namespace: string };
+    readonly devices: readonly DeviceConfig[];
+    readonly logging: { readonly maxSizeMiB: number; readonly maxFiles: number };
+    readonly watchtower: {
+        readonly intervalSeconds: number;
+        readonly cleanup: boolean;
+        readonly includeStopped: boolean;
+        readonly monitorOnly: boolean;
+        readonly services: readonly ServiceName[];
+    };
+    readonly selfMonitor: { readonly intervalSeconds: number };
+    readonly orchestrator: { readonly intervalSeconds: number };
+    readonly stopGraceSeconds: number;
+}
