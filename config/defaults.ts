@@ -211,7 +211,6 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         restart: "unless-stopped",
         healthcheck: heartbeat(5, 60, 30),
         storageMounts: [storage("input", true), storage("processed", true)],
-        environment: { ORCHESTRATOR_INTERVAL: "300" },
         dependsOn: ["scene_scanner", "scene_summarizer", "logline_writer"],
     },
     prometheus: {

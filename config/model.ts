@@ -23,8 +23,15 @@ export interface ServiceSettings {
     readonly name: ServiceName;
     readonly memoryMiB: number;
     readonly cpus: number;
-    /** Stack, then device, then service environment, later ones winning. */
+    /**
+     * Only what the stack file and the defaults give: the stack's defaults and
+     * environment, the service's defaults, then the stack's and the device's
+     * override of this service, later ones winning. What the planner derives
+     * from other settings is added in plan/.
+     */
     readonly environment: Readonly<Record<string, string>>;
+    /** The part of `environment` set in the stack's and the device's override of this service. */
+    readonly serviceEnvironment: Readonly<Record<string, string>>;
     readonly image: ImageRef;
     /** The service's default check with the stack's, then the device's timing overrides. */
     readonly healthcheck?: HealthcheckDefaults;

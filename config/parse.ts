@@ -114,10 +114,9 @@ function buildDevice(
         if (!enabled) continue;
         const image = images.get(name);
         if (!image) continue; // already reported by resolveImages
-        const serviceEnv: Record<string, string> = { ...defaults.environment };
-        if (name === "orchestrator") {
-            serviceEnv.ORCHESTRATOR_INTERVAL = String(raw.orchestrator?.intervalSeconds ?? STACK_DEFAULTS.orchestrator.intervalSeconds);
-        }
+        // What the stack file sets for this one service; the planner's own
+        // values for a service (plan/containerSpec.ts) yield to these.
+        const serviceEnvironment = { ...stringify(stackO.environment), ...stringify(devO.environment) };
         services.push({
             name,
             memoryMiB: memoryOf(devO) ?? memoryOf(stackO) ?? defaults.memoryMiB,
@@ -125,10 +124,10 @@ function buildDevice(
             environment: {
                 ...STACK_DEFAULTS.environment,
                 ...stringify(raw.environment),
-                ...serviceEnv,
-                ...stringify(stackO.environment),
-                ...stringify(devO.environment),
+                ...defaults.environment,
+                ...serviceEnvironment,
             },
+            serviceEnvironment,
             image,
             ...(defaults.healthcheck ? { healthcheck: { ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck } } : {}),
         });

@@ -176,6 +176,27 @@ describe("watchtower and self-monitor", () => {
     it("tells the self-monitor which stack's containers it may restart", () => {
         expect(specs().self_monitor!.environment).toMatchObject({ SELF_MONITOR_STACK: "edge-test", SELF_MONITOR_INTERVAL_SECONDS: "30" });
     });
+    it("keeps watchtower's scope and the self-monitor's stack even when the stack file sets them", () => {
+        const s = specs("jetson", {
+            environment: { WATCHTOWER_LABEL_ENABLE: "false", SELF_MONITOR_STACK: "other" },
+            services: { watchtower: { environment: { WATCHTOWER_MONITOR_ONLY: "false" } } },
+        });
+        expect(s.watchtower!.environment).toMatchObject({ WATCHTOWER_LABEL_ENABLE: "true", WATCHTOWER_MONITOR_ONLY: "true" });
+        expect(s.self_monitor!.environment.SELF_MONITOR_STACK).toBe("edge-test");
+    });
+    it("passes orchestrator.intervalSeconds as ORCHESTRATOR_INTERVAL; the orchestrator's own environment wins", () => {
+        const on = { orchestrator: { enabled: true } };
+        expect(specs("jetson", { services: on }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("300");
+        expect(specs("jetson", { services: on, orchestrator: { intervalSeconds: 120 } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("120");
+        expect(specs("jetson", { services: on, environment: { ORCHESTRATOR_INTERVAL: "9" } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("300");
+        const own = { orchestrator: { enabled: true, environment: { ORCHESTRATOR_INTERVAL: 60 } } };
+        expect(specs("jetson", { services: own, orchestrator: { intervalSeconds: 120 } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("60");
+    });
+    it("gives scene_summarizer the NVIDIA variables on GPU classes unless the stack sets them", () => {
+        expect(specs("jetson").scene_summarizer!.environment).toMatchObject({ NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility,video" });
+        expect(specs("x86", { services: { scene_summarizer: { environment: { NVIDIA_VISIBLE_DEVICES: "0" } } } }).scene_summarizer!.environment.NVIDIA_VISIBLE_DEVICES).toBe("0");
+        expect(specs("cpu").scene_summarizer!.environment.NVIDIA_VISIBLE_DEVICES).toBeUndefined();
+    });
     it("writes registry credentials as a Docker config.json", () => {
         expect(JSON.parse(dockerConfigJson("ghcr.io", "u", "p"))).toEqual({ auths: { "ghcr.io": { auth: Buffer.from("u:p").toString("base64") } } });
     });
