@@ -2,7 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NETWORK_NAMES, ServiceName } from "../config/defaults";
 import { DeviceConfig, FleetConfig } from "../config/model";
-import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
+import { deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
+import { orderByDependencies } from "../plan/order";
+import { dockerConfigJson } from "../plan/registryAuth";
 import { DeviceConnection } from "./deviceConnection";
 import { ServiceContainer } from "./serviceContainer";
 
@@ -81,26 +83,4 @@ export class EdgeDevice extends pulumi.ComponentResource {
         this.tvApiUrl = tvPort === undefined ? undefined : pulumi.output(`http://${device.host}:${tvPort}/status`);
         this.registerOutputs({ containerIds: this.containerIds, imageDigests: this.imageDigests, tvApiUrl: this.tvApiUrl });
     }
-}
-
-/** Docker client config with one registry login, as watchtower reads it. */
-export function dockerConfigJson(server: string, username: string, token: string): string {
-    const auth = Buffer.from(`${username}:${token}`).toString("base64");
-    return JSON.stringify({ auths: { [server]: { auth } } });
-}
-
-/** Dependencies first; the defaults table has no cycles, and a unit test keeps it so. */
-export function orderByDependencies(specs: readonly ContainerSpec[]): ContainerSpec[] {
-    const byName = new Map(specs.map((s) => [s.service, s]));
-    const done = new Set<ServiceName>();
-    const out: ContainerSpec[] = [];
-    const visit = (s: ContainerSpec, trail: ServiceName[]) => {
-        if (done.has(s.service)) return;
-        if (trail.includes(s.service)) throw new Error(`dependency cycle: ${[...trail, s.service].join(" -> ")}`);
-        for (const d of s.dependsOn) visit(byName.get(d)!, [...trail, s.service]);
-        done.add(s.service);
-        out.push(s);
-    };
-    for (const s of specs) visit(s, []);
-    return out;
 }

@@ -3,7 +3,8 @@ import { SERVICE_DEFAULTS } from "../../config/defaults";
 import { FleetConfig } from "../../config/model";
 import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice, storageSubdirs } from "../../plan/containerSpec";
-import { orderByDependencies, dockerConfigJson } from "../../components/edgeDevice";
+import { orderByDependencies } from "../../plan/order";
+import { dockerConfigJson } from "../../plan/registryAuth";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 function fleetOf(hardwareClass: string, extra: Record<string, unknown> = {}): FleetConfig {
