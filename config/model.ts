@@ -25,8 +25,8 @@ export interface ServiceSettings {
     readonly cpus: number;
     /**
      * Only what the stack file and the defaults give: the stack's defaults and
-     * environment, the service's defaults, then the stack's and the device's
-     * override of this service, later ones winning. What the planner derives
+     * environment, then the stack's and the device's override of this
+     * service, later ones winning. What the planner derives
      * from other settings is added in plan/.
      */
     readonly environment: Readonly<Record<string, string>>;

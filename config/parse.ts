@@ -124,7 +124,6 @@ function buildDevice(
             environment: {
                 ...STACK_DEFAULTS.environment,
                 ...stringify(raw.environment),
-                ...defaults.environment,
                 ...serviceEnvironment,
             },
             serviceEnvironment,
