@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { NETWORK_NAMES, ServiceName } from "../config/defaults";
+import { LABEL_PREFIX, NETWORK_NAMES, ServiceName } from "../config/defaults";
 import { DeviceConfig, FleetConfig } from "../config/model";
 import { deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
 import { orderByDependencies } from "../plan/order";
@@ -47,7 +47,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
 
         const networks: Record<string, docker.Network> = {};
         for (const n of deviceNetworks(device)) {
-            networks[n] = new docker.Network(`${name}-${n}`, { name: NETWORK_NAMES[n], driver: "bridge", labels: [{ label: "edge-fleet.stack", value: args.stack }] }, onDevice);
+            networks[n] = new docker.Network(`${name}-${n}`, { name: NETWORK_NAMES[n], driver: "bridge", labels: [{ label: `${LABEL_PREFIX}.stack`, value: args.stack }] }, onDevice);
         }
         const volumes: Record<string, docker.Volume> = {};
         for (const v of deviceVolumes(device)) {

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { LABEL_PREFIX } from "../../config/defaults";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
@@ -51,9 +52,14 @@ export function docker(device: SimDevice, ...args: string[]): string {
     return execFileSync("docker", ["--host", device.dockerHost, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** The `docker ps --filter` for the containers and networks of one stack. */
+export function stackFilter(stack: string): string {
+    return `label=${LABEL_PREFIX}.stack=${stack}`;
+}
+
 /** `docker inspect` of the stack's containers on a device, by container name. */
 export function inspectStack(device: SimDevice, stack: string): Record<string, any> {
-    const ids = docker(device, "ps", "-aq", "--filter", `label=edge-fleet.stack=${stack}`).split(/\s+/).filter(Boolean);
+    const ids = docker(device, "ps", "-aq", "--filter", stackFilter(stack)).split(/\s+/).filter(Boolean);
     if (ids.length === 0) return {};
     const all = JSON.parse(docker(device, "inspect", ...ids)) as any[];
     return Object.fromEntries(all.map((c) => [String(c.Name).replace(/^\//, ""), c]));

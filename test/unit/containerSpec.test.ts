@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { SERVICE_DEFAULTS } from "../../config/defaults";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LABEL_PREFIX, SERVICE_DEFAULTS } from "../../config/defaults";
 import { FleetConfig } from "../../config/model";
 import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice, storageSubdirs } from "../../plan/containerSpec";
 import { orderByDependencies } from "../../plan/order";
 import { dockerConfigJson } from "../../plan/registryAuth";
-import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
+import { ROOT, TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 function fleetOf(hardwareClass: string, extra: Record<string, unknown> = {}): FleetConfig {
     return parseFleetConfig({
@@ -45,7 +47,7 @@ describe("limits", () => {
 
 describe("limit labels", () => {
     it("records the limits in a label, so that changing one replaces the container", () => {
-        expect(specs().scene_summarizer!.labels["edge-fleet.limits"]).toBe("memory=2048m cpus=1.5");
+        expect(specs().scene_summarizer!.labels[`${LABEL_PREFIX}.limits`]).toBe("memory=2048m cpus=1.5");
     });
 });
 
@@ -72,12 +74,12 @@ describe("healthchecks", () => {
             devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY, services: { tv_api: { healthcheck: { intervalSeconds: 20 } } } }],
         });
         expect(s.tv_api!.healthcheck).toEqual({ test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 20, timeoutSeconds: 10, retries: 5, startPeriodSeconds: 60 });
-        expect(s.tv_api!.labels["edge-fleet.healthcheck"]).not.toBe(specs().tv_api!.labels["edge-fleet.healthcheck"]);
+        expect(s.tv_api!.labels[`${LABEL_PREFIX}.healthcheck`]).not.toBe(specs().tv_api!.labels[`${LABEL_PREFIX}.healthcheck`]);
     });
     it("labels each container with a digest of its healthcheck, so a changed check replaces it", () => {
-        const a = specs().tv_api!.labels["edge-fleet.healthcheck"];
+        const a = specs().tv_api!.labels[`${LABEL_PREFIX}.healthcheck`];
         expect(a).toMatch(/^[0-9a-f]{12}$/);
-        expect(specs().playlist_manager!.labels["edge-fleet.healthcheck"]).not.toBe(a);
+        expect(specs().playlist_manager!.labels[`${LABEL_PREFIX}.healthcheck`]).not.toBe(a);
     });
 });
 
@@ -152,6 +154,11 @@ describe("logging, hardening, labels", () => {
     });
     it("sets no-new-privileges everywhere", () => {
         for (const s of Object.values(specs())) expect(s.securityOptions).toEqual(["no-new-privileges:true"]);
+    });
+    it("uses the label names the self-monitor reads", () => {
+        const monitor = fs.readFileSync(path.join(ROOT, "images", "self-monitor", "monitor.go"), "utf8");
+        expect(monitor).toMatch(new RegExp(`StackLabel\\s*=\\s*"${LABEL_PREFIX}\\.stack"`));
+        expect(Object.keys(specs().tv_api!.labels)).toContain(`${LABEL_PREFIX}.stack`);
     });
     it("labels only the watched services for watchtower", () => {
         const enabled = Object.values(specs()).filter((s) => s.labels["com.centurylinklabs.watchtower.enable"] === "true").map((s) => s.service);
