@@ -16,7 +16,7 @@ describe("Pulumi.edge-jetson.yaml", () => {
             const mine = resources.filter((r) => r.name.startsWith(`${device}`)).map((r) => `${r.type} ${r.name}`).sort();
             expect(mine).toEqual(
                 [
-                    `edge-fleet:device:Connection ${device}`,
+                    `edge-fleet:device:DeviceConnection ${device}`,
                     `edge-fleet:device:EdgeDevice ${device}`,
                     `pulumi:providers:docker ${device}-docker`,
                     `docker:index/network:Network ${device}-backend`,
