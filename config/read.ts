@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { bareKey } from "./keys";
 import { FleetConfig, RawConfig } from "./model";
 import { parseFleetConfig } from "./parse";
 
@@ -20,9 +21,8 @@ export function readRawConfig(project: string = pulumi.getProject()): RawConfig 
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     for (const [fullKey, value] of Object.entries(runtimeConfig.allConfig())) {
-        const sep = fullKey.indexOf(":");
-        if (fullKey.slice(0, sep) !== project) continue;
-        const key = fullKey.slice(sep + 1);
+        const key = bareKey(fullKey, project);
+        if (key === undefined) continue;
         values[key] = decode(value);
         if (isConfigSecret(fullKey)) secretKeys.add(key);
     }

@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { LABEL_PREFIX } from "../../config/defaults";
+import { projectKey, projectValues } from "../../config/keys";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
@@ -68,8 +69,7 @@ export function inspectStack(device: SimDevice, stack: string): Record<string, a
 /** The base config of an e2e stack: Pulumi.local.yaml with these devices. */
 export function localConfig(devices: readonly SimDevice[], storageDir: string): Record<string, any> {
     const doc = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const values: Record<string, any> = {};
-    for (const [k, v] of Object.entries(doc.config)) values[k.replace(/^edge-fleet:/, "")] = v;
+    const values: Record<string, any> = projectValues(doc.config);
     const reg = devices[0]!.registry;
     values.registry = { ...values.registry, server: reg.server, username: reg.username };
     values.devices = devices.map((d) => ({
@@ -115,7 +115,7 @@ export class TestStack {
     /** Replaces the stack's plain config; keeps its salt and re-sets the secrets. */
     setConfig(values: Record<string, unknown>): void {
         const previous = fs.existsSync(this.configFile) ? ((parseYaml(fs.readFileSync(this.configFile, "utf8")) ?? {}) as Record<string, any>) : {};
-        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, v]));
+        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [projectKey(k), v]));
         const doc = { ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config };
         fs.writeFileSync(this.configFile, toYaml(doc, { lineWidth: 0 }), { mode: 0o600 });
         for (const [key, value] of Object.entries(this.secrets)) {

@@ -4,12 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DeviceConnection } from "../../components/deviceConnection";
+import { PROJECT } from "../../config/keys";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY, promiseOf } from "./harness";
 
 describe("DeviceConnection", () => {
     it("is typed after its class and aliased to its previous type, so existing stacks keep it", async () => {
         process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
-        pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "edge-fleet", "unit", true);
+        pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, PROJECT, "unit", true);
         const seen: pulumi.ResourceTransformationArgs[] = [];
         const conn = new DeviceConnection(
             "dev-01",
