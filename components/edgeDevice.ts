@@ -76,7 +76,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
         }
         this.services = services;
 
-        const entries = Object.entries(services) as [string, ServiceContainer][];
+        const entries = Object.entries(services);
         this.containerIds = pulumi.all(entries.map(([, s]) => s.container.id)).apply((ids) => Object.fromEntries(entries.map(([n], i) => [n, ids[i]!])));
         this.imageDigests = pulumi.all(entries.map(([, s]) => s.repoDigest)).apply((ds) => Object.fromEntries(entries.map(([n], i) => [n, ds[i]!])));
         const tvPort = specs.find((s) => s.service === "tv_api")?.ports[0]?.external;

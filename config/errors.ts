@@ -63,8 +63,10 @@ export function renderValue(value: unknown): string {
         if (/PRIVATE KEY-----/.test(value)) return "<a private key, not shown>";
         return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
     }
+    // Stack config is JSON data; these two only reach here from code, and JSON.stringify skips them.
+    if (typeof value === "symbol" || typeof value === "function") return value.toString();
     const json = JSON.stringify(value);
-    if (json === undefined) return String(value);
+    if (json === undefined) return "nothing";
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 

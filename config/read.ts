@@ -10,7 +10,7 @@ import { FleetConfig, RawConfig } from "./model";
 import { parseFleetConfig } from "./parse";
 
 // Exported by the SDK's runtime but absent from its typings.
-const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
 
 export interface FleetSecrets {
     readonly sshPrivateKey: pulumi.Output<string>;

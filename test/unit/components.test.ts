@@ -10,7 +10,7 @@ import { TEST_HOST_KEY, TEST_PRIVATE_KEY, promiseOf } from "./harness";
 describe("DeviceConnection", () => {
     it("is typed after its class and aliased to its previous type, so existing stacks keep it", async () => {
         process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
-        pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, PROJECT, "unit", true);
+        await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, PROJECT, "unit", true);
         const seen: pulumi.ResourceTransformationArgs[] = [];
         const conn = new DeviceConnection(
             "dev-01",

@@ -50,7 +50,7 @@ export async function runProgram(
     // Callers that expect the program to throw pass their own list to inspect afterwards.
     const resources: RecordedResource[] = opts.record ?? [];
     process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
