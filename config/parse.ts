@@ -114,8 +114,8 @@ function buildDevice(
         if (!enabled) continue;
         const image = images.get(name);
         if (!image) continue; // already reported by resolveImages
-        // What the stack file sets for this one service; the planner's own
-        // values for a service (plan/containerSpec.ts) yield to these.
+        // What the stack file sets for this one service, kept apart so that the
+        // planner (plan/containerSpec.ts) can let it win over a derived value.
         const serviceEnvironment = { ...stringify(stackO.environment), ...stringify(devO.environment) };
         services.push({
             name,
