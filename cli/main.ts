@@ -91,11 +91,10 @@ function show(v: unknown): string {
 
 function report(r: RolloutRecord, json: boolean): void {
     if (json) {
-        const { beforeSettings: _omitted, ...rest } = r;
-        process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(forReport(r), null, 2)}\n`);
         return;
     }
-    const t = new Table({ head: ["device", "wave", "outcome", "before → after", "detail"], wordWrap: true, colWidths: [null, null, null, 44, 60] as any, style: { head: [], border: [] } });
+    const t = new Table({ head: ["device", "wave", "outcome", "before → after", "detail"], wordWrap: true, colWidths: [null, null, null, 44, 60], style: { head: [], border: [] } });
     for (const [name, d] of Object.entries(r.devices)) {
         const changes = Object.keys({ ...d.before, ...d.after })
             .filter((svc) => d.before?.[svc] !== d.after?.[svc])
@@ -107,14 +106,19 @@ function report(r: RolloutRecord, json: boolean): void {
     console.log(`rollout ${r.id} of stack ${r.stack}: ${r.status}; ${r.summary ?? ""}`);
 }
 
+/** A record as reported: the settings snapshots are for rollbacks, not for reading. */
+function forReport(r: RolloutRecord): Omit<RolloutRecord, "beforeSettings"> {
+    return Object.fromEntries(Object.entries(r).filter(([k]) => k !== "beforeSettings")) as Omit<RolloutRecord, "beforeSettings">;
+}
+
 const short = (ref: string | undefined) => (ref ? (ref.split("@")[1] ?? ref).replace(/^sha256:/, "").slice(0, 12) : "none");
 
 function printStatus(records: RolloutRecord[], json: boolean): void {
     if (json) {
-        process.stdout.write(`${JSON.stringify(records.map(({ beforeSettings: _o, ...r }) => r), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(records.map(forReport), null, 2)}\n`);
         return;
     }
-    const t = new Table({ head: ["rollout", "status", "started", "finished", "devices", "summary"], wordWrap: true, colWidths: [null, null, null, null, null, 60] as any, style: { head: [], border: [] } });
+    const t = new Table({ head: ["rollout", "status", "started", "finished", "devices", "summary"], wordWrap: true, colWidths: [null, null, null, null, null, 60], style: { head: [], border: [] } });
     for (const r of records) {
         const counts: Record<string, number> = {};
         for (const d of Object.values(r.devices)) counts[d.status] = (counts[d.status] ?? 0) + 1;

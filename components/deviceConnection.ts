@@ -47,6 +47,14 @@ export function sshOptions(dir: string): string[] {
 }
 
 /**
+ * The type token matches the class name. Stacks deployed before the rename
+ * hold this component under its old token; the alias keeps those resources
+ * (and the provider and containers beneath them) instead of replacing them.
+ */
+export const DEVICE_CONNECTION_TYPE = "edge-fleet:device:DeviceConnection";
+export const DEVICE_CONNECTION_PREVIOUS_TYPE = "edge-fleet:device:Connection";
+
+/**
  * The Docker provider of one device, over SSH. The private key must exist as
  * a file for ssh; it is written with mode 0600 outside the work tree at a
  * stable path, so provider inputs do not change from run to run.
@@ -56,7 +64,7 @@ export class DeviceConnection extends pulumi.ComponentResource {
     readonly dockerHost: string;
 
     constructor(name: string, args: DeviceConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("edge-fleet:device:Connection", name, {}, opts);
+        super(DEVICE_CONNECTION_TYPE, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: DEVICE_CONNECTION_PREVIOUS_TYPE }] });
         const dir = sshMaterialDir(args.stack, args.deviceName);
         // Writing the key is a local side effect, not a resource: it must
         // happen before the provider dials the device, in preview too.

@@ -1,8 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { NETWORK_NAMES, ServiceName } from "../config/defaults";
-import { DeviceConfig, FleetConfig } from "../config/parse";
-import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
+import { LABEL_PREFIX, NETWORK_NAMES, ServiceName } from "../config/defaults";
+import { DeviceConfig, FleetConfig } from "../config/model";
+import { deviceNetworks, deviceVolumes, planDevice } from "../plan/containerSpec";
+import { orderByDependencies } from "../plan/order";
+import { dockerConfigJson } from "../plan/registryAuth";
 import { DeviceSnapshot, snapshotOf } from "../plan/deviceSnapshot";
 import { DeviceConnection } from "./deviceConnection";
 import { ServiceContainer } from "./serviceContainer";
@@ -48,7 +50,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
 
         const networks: Record<string, docker.Network> = {};
         for (const n of deviceNetworks(device)) {
-            networks[n] = new docker.Network(`${name}-${n}`, { name: NETWORK_NAMES[n], driver: "bridge", labels: [{ label: "edge-fleet.stack", value: args.stack }] }, onDevice);
+            networks[n] = new docker.Network(`${name}-${n}`, { name: NETWORK_NAMES[n], driver: "bridge", labels: [{ label: `${LABEL_PREFIX}.stack`, value: args.stack }] }, onDevice);
         }
         const volumes: Record<string, docker.Volume> = {};
         for (const v of deviceVolumes(device)) {
@@ -77,7 +79,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
         }
         this.services = services;
 
-        const entries = Object.entries(services) as [string, ServiceContainer][];
+        const entries = Object.entries(services);
         this.containerIds = pulumi.all(entries.map(([, s]) => s.container.id)).apply((ids) => Object.fromEntries(entries.map(([n], i) => [n, ids[i]!])));
         this.imageDigests = pulumi.all(entries.map(([, s]) => s.repoDigest)).apply((ds) => Object.fromEntries(entries.map(([n], i) => [n, ds[i]!])));
         const tvPort = specs.find((s) => s.service === "tv_api")?.ports[0]?.external;
@@ -85,26 +87,4 @@ export class EdgeDevice extends pulumi.ComponentResource {
         this.settings = snapshotOf(fleet, device);
         this.registerOutputs({ containerIds: this.containerIds, imageDigests: this.imageDigests, tvApiUrl: this.tvApiUrl, settings: this.settings });
     }
-}
-
-/** Docker client config with one registry login, as watchtower reads it. */
-export function dockerConfigJson(server: string, username: string, token: string): string {
-    const auth = Buffer.from(`${username}:${token}`).toString("base64");
-    return JSON.stringify({ auths: { [server]: { auth } } });
-}
-
-/** Dependencies first; the defaults table has no cycles, and a unit test keeps it so. */
-export function orderByDependencies(specs: readonly ContainerSpec[]): ContainerSpec[] {
-    const byName = new Map(specs.map((s) => [s.service, s]));
-    const done = new Set<ServiceName>();
-    const out: ContainerSpec[] = [];
-    const visit = (s: ContainerSpec, trail: ServiceName[]) => {
-        if (done.has(s.service)) return;
-        if (trail.includes(s.service)) throw new Error(`dependency cycle: ${[...trail, s.service].join(" -> ")}`);
-        for (const d of s.dependsOn) visit(byName.get(d)!, [...trail, s.service]);
-        done.add(s.service);
-        out.push(s);
-    };
-    for (const s of specs) visit(s, []);
-    return out;
 }

@@ -95,7 +95,6 @@ export interface ServiceDefaults {
     readonly usesGpu: boolean;
     /** Only watchtower and the self-monitor drive the Docker API. */
     readonly mountsDockerSocket: boolean;
-    readonly environment: Readonly<Record<string, string>>;
     /** Arguments after the image's entrypoint; empty keeps the image's own. */
     readonly command: readonly string[];
 }
@@ -122,7 +121,6 @@ const base = {
     dependsOn: [],
     usesGpu: false,
     mountsDockerSocket: false,
-    environment: {},
     command: [],
 } as const;
 
@@ -211,7 +209,6 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         restart: "unless-stopped",
         healthcheck: heartbeat(5, 60, 30),
         storageMounts: [storage("input", true), storage("processed", true)],
-        environment: { ORCHESTRATOR_INTERVAL: "300" },
         dependsOn: ["scene_scanner", "scene_summarizer", "logline_writer"],
     },
     prometheus: {
@@ -260,7 +257,6 @@ export const STACK_DEFAULTS = {
     environment: { LOG_LEVEL: "INFO", TZ: "UTC" } as Readonly<Record<string, string>>,
     logging: { maxSizeMiB: 10, maxFiles: 3 },
     watchtower: {
-        enabled: true,
         intervalSeconds: 300,
         cleanup: true,
         includeStopped: true,
@@ -271,9 +267,8 @@ export const STACK_DEFAULTS = {
         // The seed scopes watchtower to these containers.
         services: ["agent_dvr", "scene_scanner", "scene_summarizer"] as readonly ServiceName[],
     },
-    selfMonitor: { enabled: true, intervalSeconds: 30 },
-    orchestrator: { enabled: false, intervalSeconds: 300 },
-    monitoring: { enabled: false },
+    selfMonitor: { intervalSeconds: 30 },
+    orchestrator: { intervalSeconds: 300 },
     /** Seconds Docker waits after SIGTERM before SIGKILL: workers flush partial scenes. */
     stopGraceSeconds: 30,
 } as const;

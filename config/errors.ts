@@ -12,6 +12,36 @@ export interface ConfigProblem {
     readonly value?: string;
 }
 
+/**
+ * Records one problem: the field as path segments or already dotted, what is
+ * wrong, and the offending value unless it must not be shown (secrets, or a
+ * missing field).
+ */
+export type AddProblem = (path: readonly PropertyKey[] | string, message: string, value?: unknown, showValue?: boolean) => void;
+
+/** A list of problems and the function that appends to it. */
+export function problemCollector(): { readonly problems: ConfigProblem[]; readonly add: AddProblem } {
+    const problems: ConfigProblem[] = [];
+    const add: AddProblem = (p, message, value, showValue = true) =>
+        problems.push({
+            path: typeof p === "string" ? p : pathToString(p),
+            message,
+            ...(showValue ? { value: renderValue(value) } : {}),
+        });
+    return { problems, add };
+}
+
+/** The same field can fail in several passes (zod, then a semantic check); report it once. */
+export function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+        const key = `${p.path}\u0000${p.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}
+
 export class ConfigError extends Error {
     constructor(readonly problems: readonly ConfigProblem[]) {
         super(
@@ -33,8 +63,10 @@ export function renderValue(value: unknown): string {
         if (/PRIVATE KEY-----/.test(value)) return "<a private key, not shown>";
         return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
     }
+    // Stack config is JSON data; these two only reach here from code, and JSON.stringify skips them.
+    if (typeof value === "symbol" || typeof value === "function") return value.toString();
     const json = JSON.stringify(value);
-    if (json === undefined) return String(value);
+    if (json === undefined) return "nothing";
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 

@@ -6,10 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "node:fs";
-import { FleetConfig, RawConfig, parseFleetConfig } from "./parse";
+import { bareKey } from "./keys";
+import { FleetConfig, RawConfig } from "./model";
+import { parseFleetConfig } from "./parse";
 
 // Exported by the SDK's runtime but absent from its typings.
-const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
 
 export interface FleetSecrets {
     readonly sshPrivateKey: pulumi.Output<string>;
@@ -20,9 +22,8 @@ export function readRawConfig(project: string = pulumi.getProject()): RawConfig 
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     for (const [fullKey, value] of Object.entries(runtimeConfig.allConfig())) {
-        const sep = fullKey.indexOf(":");
-        if (fullKey.slice(0, sep) !== project) continue;
-        const key = fullKey.slice(sep + 1);
+        const key = bareKey(fullKey, project);
+        if (key === undefined) continue;
         values[key] = decode(value);
         if (isConfigSecret(fullKey)) secretKeys.add(key);
     }

@@ -1,7 +1,8 @@
 /**
  * The shape of a stack's configuration, as zod schemas. Pure: nothing here
  * touches Pulumi or a device. Semantic checks that need several fields at
- * once (limits against the hardware class, duplicate names) live in parse.ts.
+ * once (limits against the hardware class, duplicate names) live in checks.ts
+ * and parse.ts. Error messages list the allowed fields from these shapes.
  */
 import { z } from "zod";
 import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
@@ -22,6 +23,20 @@ export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Compose-style memory with a unit: `512m`, `2g`, `1.5g`. */
 export const MEMORY_WITH_UNIT = /^(\d+(\.\d+)?)\s*([bkmg])b?$/i;
+
+/** Top-level keys outside fleetSchema: read as secrets, never as structured config. */
+export const SECRET_KEYS = ["sshPrivateKey", "registryToken"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/**
+ * A field accepted only so that checks.ts can refuse credentials in it with a
+ * pointer to the secret to set instead; never listed among the allowed fields.
+ */
+const credentialField = () => z.unknown().optional().meta({ credential: true });
+
+export function isCredentialField(schema: z.ZodType): boolean {
+    return schema.meta()?.credential === true;
+}
 
 const serviceName = z.enum(SERVICE_NAMES, {
     error: (issue) => `unknown service ${JSON.stringify(issue.input)}; allowed: ${SERVICE_NAMES.join(", ")}`,
@@ -83,7 +98,7 @@ export const deviceSchema = z
             .regex(HOST_KEY, "must be the device's SSH host public key as `<type> <base64>` (ssh-keyscan output without the host name)"),
         videoStorageRoot: z.string().optional(),
         services: servicesOverrides.optional(),
-        sshPrivateKey: z.unknown().optional(),
+        sshPrivateKey: credentialField(),
     })
     .strict();
 
@@ -99,8 +114,8 @@ export const fleetSchema = z
                 server: z.string().regex(REGISTRY_SERVER, "must be a registry host such as ghcr.io or registry.local:5000").optional(),
                 username: z.string().min(1, "must not be empty"),
                 namespace: z.string().regex(REPOSITORY_PATH, "must be a lower-case repository path such as my-org or my-org/team").optional(),
-                token: z.unknown().optional(),
-                password: z.unknown().optional(),
+                token: credentialField(),
+                password: credentialField(),
             })
             .strict(),
         release: z

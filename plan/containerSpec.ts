@@ -16,7 +16,7 @@ import {
     SERVICE_DEFAULTS,
     ServiceName,
 } from "../config/defaults";
-import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/parse";
+import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/model";
 
 export interface HealthcheckSpec {
     readonly test: readonly string[];
@@ -95,31 +95,9 @@ export function planDevice(fleet: FleetConfig, device: DeviceConfig, stack: stri
 
 function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSettings, stack: string, enabled: ReadonlySet<ServiceName>): ContainerSpec {
     const d = SERVICE_DEFAULTS[s.name];
-    const environment: Record<string, string> = { ...s.environment };
-    let command: string[] = [...d.command];
-    if (s.name === "watchtower") {
-        Object.assign(environment, {
-            WATCHTOWER_POLL_INTERVAL: String(fleet.watchtower.intervalSeconds),
-            WATCHTOWER_CLEANUP: String(fleet.watchtower.cleanup),
-            WATCHTOWER_INCLUDE_STOPPED: String(fleet.watchtower.includeStopped),
-            WATCHTOWER_MONITOR_ONLY: String(fleet.watchtower.monitorOnly),
-            // Both scopes at once: only containers that are named below AND
-            // carry the enable label, so a stray container is never touched.
-            WATCHTOWER_LABEL_ENABLE: "true",
-            DOCKER_CONFIG: WATCHTOWER_DOCKER_CONFIG_DIR,
-        });
-        command = fleet.watchtower.services.filter((n) => enabled.has(n));
-    }
-    if (s.name === "self_monitor") {
-        Object.assign(environment, {
-            SELF_MONITOR_STACK: stack,
-            SELF_MONITOR_INTERVAL_SECONDS: String(fleet.selfMonitor.intervalSeconds),
-        });
-    }
-    if (s.name === "scene_summarizer" && fleet.profile.gpu !== "none") {
-        environment.NVIDIA_VISIBLE_DEVICES ??= "all";
-        environment.NVIDIA_DRIVER_CAPABILITIES ??= "compute,utility,video";
-    }
+    const environment = environmentOf(fleet, s, stack);
+    // Watchtower is scoped by container name on its command line.
+    const command = s.name === "watchtower" ? fleet.watchtower.services.filter((n) => enabled.has(n)) : [...d.command];
 
     const bindMounts: BindMountSpec[] = d.storageMounts.map((m) => ({
         hostPath: path.posix.join(device.videoStorageRoot, m.subdir),
@@ -173,6 +151,39 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
         stopGraceSeconds: fleet.stopGraceSeconds,
         needsRegistryCredentials: s.name === "watchtower",
     };
+}
+
+/**
+ * The service's environment from the stack file plus what follows from other
+ * settings. Precedence differs on purpose: watchtower's scope and the
+ * self-monitor's stack cannot be overridden (they bound what a container with
+ * the Docker socket may touch), an environment set for the orchestrator
+ * itself wins over its interval, and the GPU variables are only defaults.
+ */
+function environmentOf(fleet: FleetConfig, s: ServiceSettings, stack: string): Record<string, string> {
+    switch (s.name) {
+        case "orchestrator":
+            return { ...s.environment, ORCHESTRATOR_INTERVAL: String(fleet.orchestrator.intervalSeconds), ...s.serviceEnvironment };
+        case "watchtower":
+            return {
+                ...s.environment,
+                WATCHTOWER_POLL_INTERVAL: String(fleet.watchtower.intervalSeconds),
+                WATCHTOWER_CLEANUP: String(fleet.watchtower.cleanup),
+                WATCHTOWER_INCLUDE_STOPPED: String(fleet.watchtower.includeStopped),
+                WATCHTOWER_MONITOR_ONLY: String(fleet.watchtower.monitorOnly),
+                // Both scopes at once: only containers that are named on the
+                // command line AND carry the enable label, so a stray container is never touched.
+                WATCHTOWER_LABEL_ENABLE: "true",
+                DOCKER_CONFIG: WATCHTOWER_DOCKER_CONFIG_DIR,
+            };
+        case "self_monitor":
+            return { ...s.environment, SELF_MONITOR_STACK: stack, SELF_MONITOR_INTERVAL_SECONDS: String(fleet.selfMonitor.intervalSeconds) };
+        case "scene_summarizer":
+            if (fleet.profile.gpu === "none") return { ...s.environment };
+            return { NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility,video", ...s.environment };
+        default:
+            return { ...s.environment };
+    }
 }
 
 /** Under compose, services reach each other by service name; hyphenated too, since `_` is not valid in DNS host names. */

@@ -5,7 +5,7 @@
  * hands it back to the program (with the image digests the device ran) so the
  * planner produces exactly the containers the device had.
  */
-import { DeviceConfig, FleetConfig, ImageRef } from "../config/parse";
+import { DeviceConfig, FleetConfig, ImageRef } from "../config/model";
 
 /** A one-device fleet: everything the planner needs for that device. */
 export interface DeviceSnapshot {

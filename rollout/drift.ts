@@ -52,7 +52,9 @@ export async function findDrift(stackName: string, configFile: string | undefine
             const keys = Object.keys(m.detailedDiff ?? {}).length > 0 ? Object.keys(m.detailedDiff ?? {}) : (m.diffs ?? []);
             const fields = keys.sort().map((field) => {
                 const top = field.split(/[.[]/)[0]!;
-                return { field, from: m.old?.outputs?.[top] ?? m.old?.inputs?.[top], to: m.new?.inputs?.[top] };
+                const from: unknown = m.old?.outputs?.[top] ?? m.old?.inputs?.[top];
+                const to: unknown = m.new?.inputs?.[top];
+                return { field, from, to };
             });
             drift.push({ device, resource: name === device ? name : name.slice(device.length + 1), op: m.op, fields });
         };

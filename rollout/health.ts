@@ -34,11 +34,20 @@ export async function readContainers(shell: DeviceShell, stack: string): Promise
     const r = await shell.run(["sh", "-c", `docker ps -aq --filter '${filter.replace(/'/g, "")}' | xargs -r docker inspect`], 60);
     if (r.code !== 0) throw new Error(`could not read containers on ${shell.device.name}: ${r.stderr.trim() || `exit ${r.code}`}`);
     if (r.stdout.trim() === "") return [];
-    return (JSON.parse(r.stdout) as any[]).map(toState);
+    return (JSON.parse(r.stdout) as Inspected[]).map(toState);
 }
 
-function toState(c: any): ContainerState {
-    const log = (c.State?.Health?.Log ?? []) as { Output?: string }[];
+/** The part of `docker inspect` the gate reads. */
+interface Inspected {
+    readonly Name?: string;
+    readonly Id: string;
+    readonly RestartCount?: number;
+    readonly State?: { Running?: boolean; Status?: string; StartedAt?: string; Health?: { Status: string; Log?: { Output?: string }[] } };
+    readonly Config?: { Image?: string; Labels?: Record<string, string> | null };
+}
+
+function toState(c: Inspected): ContainerState {
+    const log = c.State?.Health?.Log ?? [];
     const last = log[log.length - 1]?.Output;
     return {
         name: String(c.Name ?? "").replace(/^\//, ""),
@@ -50,7 +59,7 @@ function toState(c: any): ContainerState {
         startedAt: String(c.State?.StartedAt ?? ""),
         ...(last !== undefined ? { lastHealthOutput: last.trim() } : {}),
         image: String(c.Config?.Image ?? ""),
-        labels: (c.Config?.Labels ?? {}) as Record<string, string>,
+        labels: c.Config?.Labels ?? {},
     };
 }
 
@@ -99,11 +108,10 @@ export type GateResult = { readonly passed: true } | { readonly passed: false; r
 export async function healthGate(shell: DeviceShell, o: GateOptions): Promise<GateResult> {
     const poll = (o.pollSeconds ?? 2) * 1000;
     const deadline = Date.now() + o.timeoutSeconds * 1000;
-    let problems: ContainerProblem[] = [];
-    let current: ContainerState[] = [];
+    let current: ContainerState[];
     for (;;) {
         current = await readContainers(shell, o.stack);
-        problems = judge(o.expected, current);
+        const problems = judge(o.expected, current);
         o.onPoll?.(o.expected.length - problems.length, o.expected.length, "waiting");
         if (problems.length === 0) break;
         if (Date.now() > deadline) return { passed: false, problems };
@@ -114,7 +122,7 @@ export async function healthGate(shell: DeviceShell, o: GateOptions): Promise<Ga
     while (Date.now() < soakEnd) {
         await sleep(Math.min(poll, Math.max(0, soakEnd - Date.now())));
         current = await readContainers(shell, o.stack);
-        problems = [...judge(o.expected, current), ...changedDuringSoak(baseline, current)];
+        const problems = [...judge(o.expected, current), ...changedDuringSoak(baseline, current)];
         o.onPoll?.(o.expected.length - judge(o.expected, current).length, o.expected.length, "soaking");
         if (problems.length > 0) return { passed: false, problems };
     }

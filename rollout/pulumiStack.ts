@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { RawConfig } from "../config/parse";
+import { RawConfig } from "../config/model";
 import { Checkpoint } from "./state";
 
 const run = promisify(execFile);
@@ -44,6 +44,7 @@ export async function openStack(name: string, configFile: string | undefined, pr
         throw new Error(
             `stack ${JSON.stringify(name)} was not found in ${process.env.PULUMI_BACKEND_URL}: ${firstLine(e)}` +
                 (name === "local" ? " (run `npm start` once to create it)" : " (create it with `pulumi stack init`)"),
+            { cause: e },
         );
     }
 }
@@ -122,7 +123,7 @@ export async function withStaleLockRecovery<T>(s: FleetStack, op: () => Promise<
         const stale = holders.length > 0 && holders.every((h) => h.host === os.hostname() && !isPulumiAlive(h.pid));
         if (!stale) {
             const who = holders.map((h) => `pid ${h.pid} on ${h.host}`).join(", ");
-            throw new Error(`stack ${s.name} is locked by a running deployment (${who || "unknown holder"}); wait for it, or if it is gone run \`pulumi cancel --stack ${s.name}\``);
+            throw new Error(`stack ${s.name} is locked by a running deployment (${who || "unknown holder"}); wait for it, or if it is gone run \`pulumi cancel --stack ${s.name}\``, { cause: e });
         }
         log(`removing the stack lock left by ${holders.map((h) => `pid ${h.pid}`).join(", ")}, which is no longer running`);
         await s.stack.cancel();
@@ -150,7 +151,8 @@ export async function clearPendingOperations(s: FleetStack, log: (m: string) => 
     if (pending.length === 0) return [];
     const names = pending.map((p) => `${p.type} ${p.resource.urn.slice(p.resource.urn.lastIndexOf("::") + 2)}`);
     log(`clearing ${pending.length} operation(s) an interrupted run left pending: ${names.join(", ")}`);
-    await withStaleLockRecovery(s, () => s.stack.importStack({ ...exported, deployment: { ...exported.deployment, pending_operations: [] } }), log);
+    const deployment = { ...(exported.deployment as Record<string, unknown>), pending_operations: [] };
+    await withStaleLockRecovery(s, () => s.stack.importStack({ ...exported, deployment }), log);
     return names;
 }
 

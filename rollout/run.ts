@@ -5,7 +5,8 @@
  * comes from rollout/strategy.ts (pure); this file sequences the I/O.
  */
 import { createHash } from "node:crypto";
-import { DeviceConfig, FleetConfig, parseFleetConfig } from "../config/parse";
+import { DeviceConfig, FleetConfig } from "../config/model";
+import { parseFleetConfig } from "../config/parse";
 import { imageReference } from "../plan/containerSpec";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { Progress } from "./progress";
@@ -179,8 +180,8 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
 }
 
 function targetDigest(fleet: FleetConfig): string {
-    const { rollout: _ignored, ...declared } = fleet;
-    return createHash("sha256").update(JSON.stringify(declared)).digest("hex").slice(0, 16);
+    // The strategy is how to get there, not where: changing it does not start a new rollout.
+    return createHash("sha256").update(JSON.stringify({ ...fleet, rollout: undefined })).digest("hex").slice(0, 16);
 }
 
 function releaseOf(devices: readonly DeviceConfig[]): Record<string, string> {

@@ -9,8 +9,8 @@ export interface StateResource {
     readonly urn: string;
     readonly type: string;
     readonly id?: string;
-    readonly outputs?: Record<string, any>;
-    readonly inputs?: Record<string, any>;
+    readonly outputs?: Record<string, unknown>;
+    readonly inputs?: Record<string, unknown>;
     readonly parent?: string;
     readonly delete?: boolean;
 }
@@ -43,7 +43,7 @@ export function edgeDeviceUrn(stack: string, project: string, device: string): s
 export function stateContainers(cp: Checkpoint, device: string, devices: readonly string[]): { urn: string; name: string; id: string }[] {
     return (cp.resources ?? [])
         .filter((r) => r.type === CONTAINER_TYPE && !r.delete && r.id && deviceOfUrn(r.urn, devices) === device)
-        .map((r) => ({ urn: r.urn, name: String(r.outputs?.name ?? ""), id: r.id! }));
+        .map((r) => ({ urn: r.urn, name: typeof r.outputs?.name === "string" ? r.outputs.name : "", id: r.id! }));
 }
 
 export interface DeployedDevice {
@@ -57,5 +57,5 @@ export function deployedDevice(cp: Checkpoint, device: string): DeployedDevice |
     const r = (cp.resources ?? []).find((x) => x.type === EDGE_DEVICE_TYPE && resourceName(x.urn) === device);
     const settings = r?.outputs?.settings as DeviceSnapshot | undefined;
     if (!settings?.fleet?.devices?.length) return undefined;
-    return { settings, imageDigests: (r!.outputs!.imageDigests ?? {}) as Record<string, string> };
+    return { settings, imageDigests: (r?.outputs?.imageDigests ?? {}) as Record<string, string> };
 }

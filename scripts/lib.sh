@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings for the project's scripts. Source it; do not run it.
 # Everything the scripts build or start lives under EDGE_FLEET_CACHE, outside
 # the work tree, so a fresh clone reuses what an earlier run already built.

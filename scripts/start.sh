@@ -3,7 +3,9 @@
 # machine, setting up whatever is missing first. Safe to run again: a second
 # run finds everything built and deployed and changes nothing.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=local-stack.sh
 source "$(dirname "$0")/local-stack.sh"
 
 t_start=$(now)

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite. Unit tests (mocks, no device), the Go tests of
+# `npm test`: the whole suite. The TypeScript check and the linters
+# (scripts/lint.sh), unit tests (mocks, no device), the Go tests of
 # the self-monitor and the stand-ins, then real deploys with the real Pulumi
 # engine and docker provider over SSH to simulated devices.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=local-stack.sh
 source "$(dirname "$0")/local-stack.sh"
 
 # The e2e tests' devices: sim-edge-01 stays free for `npm start`, sim-edge-04
@@ -13,6 +16,7 @@ E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edg
 t0=$(now)
 ensure_node_modules
 (cd "$EDGE_FLEET_ROOT" && tsc --noEmit -p .)
+bash "$EDGE_FLEET_ROOT/scripts/lint.sh"
 results="$EDGE_FLEET_CACHE/test-results"
 rm -rf "$results" && mkdir -p "$results"
 # JSON reports beside the usual output, for the one-line summary at the end.
@@ -38,6 +42,8 @@ ensure_stack_dir
 : >"$EDGE_FLEET_CACHE/e2e-transcript.log"
 log "end-to-end tests"
 vitest_run e2e
+# The ${...} below are JavaScript's, not the shell's.
+# shellcheck disable=SC2016
 node -e '
     let passed = 0, failed = 0;
     for (const f of process.argv.slice(1)) {

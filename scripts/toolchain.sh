@@ -4,6 +4,7 @@
 # a key made of its inputs, so a second run only checks hashes.
 # `toolchain.sh compose` builds docker compose v2 the same way (for the bench).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # Builds a Go tool unless the cache holds it already; sets GO_TOOL_PATH.

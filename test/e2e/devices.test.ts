@@ -4,7 +4,7 @@
  * refuse that device by name and leave the healthy device alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimDevice, TestStack, docker, inspectStack, localConfig, simDevice } from "./support";
+import { SimDevice, TestStack, docker, inspectStack, localConfig, simDevice, stackFilter } from "./support";
 
 const STACK = "e2e-devices";
 let good: SimDevice;
@@ -44,7 +44,7 @@ describe("a device that is not what the stack expects", () => {
         expect(out).toContain("sim-edge-02");
         expect(out).toMatch(/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
         expect(ids()).toEqual(before);
-        expect(docker(other, "ps", "-aq", "--filter", `label=edge-fleet.stack=${STACK}`).trim()).toBe("");
+        expect(docker(other, "ps", "-aq", "--filter", stackFilter(STACK)).trim()).toBe("");
 
         // Taking the device out of the stack again recovers it, still without
         // touching the healthy device.

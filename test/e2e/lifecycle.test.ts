@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, planDevice } from "../../plan/containerSpec";
-import { ROOT, SimDevice, TRANSCRIPT, TestStack, checksums, docker, inspectStack, localConfig, prefixSha256, simDevice, waitFor } from "./support";
+import { ROOT, SimDevice, TRANSCRIPT, TestStack, checksums, docker, inspectStack, localConfig, prefixSha256, simDevice, stackFilter, waitFor } from "./support";
 
 const STACK = "e2e-lifecycle";
 let device: SimDevice;
@@ -40,7 +40,7 @@ beforeAll(() => {
     stack = TestStack.create(STACK, values, device);
     // A stack left over from an interrupted run starts from nothing.
     stack.destroy();
-    const leftovers = docker(device, "ps", "-aq", "--filter", `label=edge-fleet.stack=${STACK}`).split(/\s+/).filter(Boolean);
+    const leftovers = docker(device, "ps", "-aq", "--filter", stackFilter(STACK)).split(/\s+/).filter(Boolean);
     if (leftovers.length > 0) docker(device, "rm", "-f", ...leftovers);
 });
 

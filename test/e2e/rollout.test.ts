@@ -25,7 +25,7 @@ let archives: Record<string, Record<string, unknown>>;
 
 const idsAndStarts = (d: SimDevice) => Object.fromEntries(Object.entries(inspectStack(d, STACK)).map(([n, c]) => [n, `${c.Id} ${c.State.StartedAt}`]));
 const healthOf = (d: SimDevice) => Object.fromEntries(Object.entries(inspectStack(d, STACK)).map(([n, c]) => [n, c.State.Health?.Status ?? c.State.Status]));
-const allHealthy = (d: SimDevice) => Object.fromEntries(CORE.map((s) => [s, "healthy"]));
+const allHealthy = () => Object.fromEntries(CORE.map((s) => [s, "healthy"]));
 const rollout = (...extra: string[]) => edgeFleet("rollout", "--stack", STACK, "--config-file", stack.configFile, "--json", ...extra);
 const report = (r: RunResult) => JSON.parse(r.stdout) as { status: string; summary: string; devices: Record<string, any> };
 const archiveSums = () => Object.fromEntries(devices.map((d, i) => [d.name, Object.fromEntries(Object.entries(checksums(values.devices[i].videoStorageRoot)).filter(([f]) => f.endsWith("e2e-archive.bin")))]));
@@ -85,7 +85,7 @@ describe("edge-fleet rollout over four devices", () => {
         expect(canary.status).toBe("rolled back");
         expect(canary.problems).toContainEqual(expect.objectContaining({ service: "tv_api", state: "unhealthy", healthOutput: expect.stringMatching(/\S/) }));
         expect(runningDigests(devices[0]!, "tv_api")).toContain(good);
-        expect(healthOf(devices[0]!)).toEqual(allHealthy(devices[0]!));
+        expect(healthOf(devices[0]!)).toEqual(allHealthy());
         expect(devices.slice(1).map(idsAndStarts)).toEqual(others);
         for (const n of NAMES.slice(1)) expect(rep.devices[n].status).toBe("waiting");
     });
@@ -102,7 +102,7 @@ describe("edge-fleet rollout over four devices", () => {
         devices.forEach((d, i) => {
             expect(runningDigests(d, "tv_api"), d.name).toContain(next);
             expect(rep.devices[d.name].after.tv_api, d.name).toContain(next);
-            expect(healthOf(d), d.name).toEqual(allHealthy(d));
+            expect(healthOf(d), d.name).toEqual(allHealthy());
             const after = idsAndStarts(d);
             expect(Object.keys(after).filter((n) => after[n] !== before[i]![n]), d.name).toEqual(["tv_api"]);
         });
@@ -128,7 +128,7 @@ describe("edge-fleet rollout over four devices", () => {
         for (const d of devices.slice(0, 3)) {
             expect(rep.devices[d.name].status, d.name).toBe("rolled back");
             expect(runningDigests(d, "logline_writer"), d.name).toContain(v110);
-            expect(healthOf(d), d.name).toEqual(allHealthy(d));
+            expect(healthOf(d), d.name).toEqual(allHealthy());
         }
         expect(docker(devices[2]!, "inspect", "-f", "{{json .Config.Env}}", "tv_api")).not.toContain("STANDIN_UNHEALTHY");
         expect(idsAndStarts(devices[3]!)).toEqual(untouched);
@@ -155,7 +155,7 @@ describe("edge-fleet rollout over four devices", () => {
         const again = rollout();
         expect(again.code, again.stdout + again.stderr).toBe(0);
         expect(runningDigests(devices[3]!, "tv_api")).toContain(target);
-        expect(healthOf(devices[3]!)).toEqual(allHealthy(devices[3]!));
+        expect(healthOf(devices[3]!)).toEqual(allHealthy());
     });
 
     it("finishes, on the next run and without manual steps, a rollout SIGKILLed in the middle of a replace", async () => {
@@ -173,7 +173,7 @@ describe("edge-fleet rollout over four devices", () => {
         expect(again.code, again.stdout + again.stderr).toBe(0);
         for (const d of devices) {
             expect(runningDigests(d, "tv_api"), d.name).toContain(target);
-            expect(healthOf(d), d.name).toEqual(allHealthy(d));
+            expect(healthOf(d), d.name).toEqual(allHealthy());
         }
         const preview = stack.preview("--expect-no-changes");
         expect(preview.code, preview.stdout + preview.stderr).toBe(0);

@@ -10,6 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { LABEL_PREFIX } from "../../config/defaults";
+import { projectKey, projectValues } from "../../config/keys";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
@@ -51,9 +53,14 @@ export function docker(device: SimDevice, ...args: string[]): string {
     return execFileSync("docker", ["--host", device.dockerHost, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** The `docker ps --filter` for the containers and networks of one stack. */
+export function stackFilter(stack: string): string {
+    return `label=${LABEL_PREFIX}.stack=${stack}`;
+}
+
 /** `docker inspect` of the stack's containers on a device, by container name. */
 export function inspectStack(device: SimDevice, stack: string): Record<string, any> {
-    const ids = docker(device, "ps", "-aq", "--filter", `label=edge-fleet.stack=${stack}`).split(/\s+/).filter(Boolean);
+    const ids = docker(device, "ps", "-aq", "--filter", stackFilter(stack)).split(/\s+/).filter(Boolean);
     if (ids.length === 0) return {};
     const all = JSON.parse(docker(device, "inspect", ...ids)) as any[];
     return Object.fromEntries(all.map((c) => [String(c.Name).replace(/^\//, ""), c]));
@@ -62,8 +69,7 @@ export function inspectStack(device: SimDevice, stack: string): Record<string, a
 /** The base config of an e2e stack: Pulumi.local.yaml with these devices. */
 export function localConfig(devices: readonly SimDevice[], storageDir: string): Record<string, any> {
     const doc = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const values: Record<string, any> = {};
-    for (const [k, v] of Object.entries(doc.config)) values[k.replace(/^edge-fleet:/, "")] = v;
+    const values: Record<string, any> = projectValues(doc.config);
     const reg = devices[0]!.registry;
     values.registry = { ...values.registry, server: reg.server, username: reg.username };
     values.devices = devices.map((d) => ({
@@ -109,7 +115,7 @@ export class TestStack {
     /** Replaces the stack's plain config; keeps its salt and re-sets the secrets. */
     setConfig(values: Record<string, unknown>): void {
         const previous = fs.existsSync(this.configFile) ? ((parseYaml(fs.readFileSync(this.configFile, "utf8")) ?? {}) as Record<string, any>) : {};
-        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, v]));
+        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [projectKey(k), v]));
         const doc = { ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config };
         fs.writeFileSync(this.configFile, toYaml(doc, { lineWidth: 0 }), { mode: 0o600 });
         for (const [key, value] of Object.entries(this.secrets)) {
@@ -252,8 +258,8 @@ export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: 
     });
     let stdout = "";
     let stderr = "";
-    child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     const done = new Promise<RunResult>((resolve) =>
         child.on("close", (code, signal) => {
             const r = { code: code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : -1), stdout, stderr, seconds: (Date.now() - t0) / 1000 };

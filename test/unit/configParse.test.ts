@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
-import { RawConfig, parseFleetConfig, parseMemory } from "../../config/parse";
+import { parseMemory } from "../../config/checks";
+import { allowedKeysAt } from "../../config/issues";
+import { RawConfig } from "../../config/model";
+import { parseFleetConfig } from "../../config/parse";
+import { fleetSchema } from "../../config/schema";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 const validValues = (): Record<string, any> => ({
@@ -52,6 +56,7 @@ describe("parseFleetConfig defaults", () => {
         });
         const tv = fleet.devices[0]!.services.find((s) => s.name === "tv_api")!;
         expect(tv.environment).toEqual({ LOG_LEVEL: "DEBUG", SITE: "lobby", TZ: "UTC", WORKERS: "4" });
+        expect(tv.serviceEnvironment).toEqual({ LOG_LEVEL: "DEBUG", WORKERS: "4" });
     });
 
     it("accepts compose-style memory, string cpus, digests and optional services", () => {
@@ -67,7 +72,9 @@ describe("parseFleetConfig defaults", () => {
         const svc = Object.fromEntries(fleet.devices[0]!.services.map((s) => [s.name, s]));
         expect(svc.scene_scanner).toMatchObject({ memoryMiB: 1024, cpus: 0.75 });
         expect(svc.tv_api!.image).toEqual({ repository: "ghcr.io/vv-video-ai/tv_api", tag: "2.2.0", digest: `sha256:${"a".repeat(64)}` });
-        expect(svc.orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("120");
+        expect(svc.orchestrator).toBeDefined();
+        // Derived variables such as ORCHESTRATOR_INTERVAL are planned in plan/, not here.
+        expect(svc.orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBeUndefined();
     });
 
     it("parses memory sizes", () => {
@@ -171,5 +178,16 @@ describe("parseFleetConfig rejects bad input with the field, the value and what 
 
     it("says no device was contacted", () => {
         expect(() => parseFleetConfig({ values: { ...validValues(), hardwareClass: "arm" }, secretKeys: SECRETS })).toThrow(/no device was contacted/);
+    });
+});
+
+describe("allowed fields in messages", () => {
+    it("come from the schemas, without the fields that only exist to refuse credentials", () => {
+        expect(allowedKeysAt([])).toEqual(Object.keys(fleetSchema.shape));
+        expect(allowedKeysAt(["registry"])).toEqual(["server", "username", "namespace"]);
+        expect(allowedKeysAt(["devices", 0])).toEqual(["name", "host", "port", "user", "hostPublicKey", "videoStorageRoot", "services"]);
+        expect(allowedKeysAt(["devices", 0, "services", "tv_api", "healthcheck"])).toEqual(["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds"]);
+        expect(allowedKeysAt(["release", "services", "tv_api"])).toEqual(["repository", "tag", "digest"]);
+        expect(allowedKeysAt(["environment"])).toBeUndefined();
     });
 });

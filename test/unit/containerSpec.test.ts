@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { SERVICE_DEFAULTS } from "../../config/defaults";
-import { FleetConfig, parseFleetConfig } from "../../config/parse";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LABEL_PREFIX, SERVICE_DEFAULTS } from "../../config/defaults";
+import { FleetConfig } from "../../config/model";
+import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, deviceNetworks, deviceVolumes, planDevice, storageSubdirs } from "../../plan/containerSpec";
-import { orderByDependencies, dockerConfigJson } from "../../components/edgeDevice";
-import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
+import { orderByDependencies } from "../../plan/order";
+import { dockerConfigJson } from "../../plan/registryAuth";
+import { ROOT, TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 function fleetOf(hardwareClass: string, extra: Record<string, unknown> = {}): FleetConfig {
     return parseFleetConfig({
@@ -43,7 +47,7 @@ describe("limits", () => {
 
 describe("limit labels", () => {
     it("records the limits in a label, so that changing one replaces the container", () => {
-        expect(specs().scene_summarizer!.labels["edge-fleet.limits"]).toBe("memory=2048m cpus=1.5");
+        expect(specs().scene_summarizer!.labels[`${LABEL_PREFIX}.limits`]).toBe("memory=2048m cpus=1.5");
     });
 });
 
@@ -70,12 +74,12 @@ describe("healthchecks", () => {
             devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY, services: { tv_api: { healthcheck: { intervalSeconds: 20 } } } }],
         });
         expect(s.tv_api!.healthcheck).toEqual({ test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 20, timeoutSeconds: 10, retries: 5, startPeriodSeconds: 60 });
-        expect(s.tv_api!.labels["edge-fleet.healthcheck"]).not.toBe(specs().tv_api!.labels["edge-fleet.healthcheck"]);
+        expect(s.tv_api!.labels[`${LABEL_PREFIX}.healthcheck`]).not.toBe(specs().tv_api!.labels[`${LABEL_PREFIX}.healthcheck`]);
     });
     it("labels each container with a digest of its healthcheck, so a changed check replaces it", () => {
-        const a = specs().tv_api!.labels["edge-fleet.healthcheck"];
+        const a = specs().tv_api!.labels[`${LABEL_PREFIX}.healthcheck`];
         expect(a).toMatch(/^[0-9a-f]{12}$/);
-        expect(specs().playlist_manager!.labels["edge-fleet.healthcheck"]).not.toBe(a);
+        expect(specs().playlist_manager!.labels[`${LABEL_PREFIX}.healthcheck`]).not.toBe(a);
     });
 });
 
@@ -151,6 +155,11 @@ describe("logging, hardening, labels", () => {
     it("sets no-new-privileges everywhere", () => {
         for (const s of Object.values(specs())) expect(s.securityOptions).toEqual(["no-new-privileges:true"]);
     });
+    it("uses the label names the self-monitor reads", () => {
+        const monitor = fs.readFileSync(path.join(ROOT, "images", "self-monitor", "monitor.go"), "utf8");
+        expect(monitor).toMatch(new RegExp(`StackLabel\\s*=\\s*"${LABEL_PREFIX}\\.stack"`));
+        expect(Object.keys(specs().tv_api!.labels)).toContain(`${LABEL_PREFIX}.stack`);
+    });
     it("labels only the watched services for watchtower", () => {
         const enabled = Object.values(specs()).filter((s) => s.labels["com.centurylinklabs.watchtower.enable"] === "true").map((s) => s.service);
         expect(enabled).toEqual(["agent_dvr", "scene_scanner", "scene_summarizer"]);
@@ -174,6 +183,27 @@ describe("watchtower and self-monitor", () => {
     });
     it("tells the self-monitor which stack's containers it may restart", () => {
         expect(specs().self_monitor!.environment).toMatchObject({ SELF_MONITOR_STACK: "edge-test", SELF_MONITOR_INTERVAL_SECONDS: "30" });
+    });
+    it("keeps watchtower's scope and the self-monitor's stack even when the stack file sets them", () => {
+        const s = specs("jetson", {
+            environment: { WATCHTOWER_LABEL_ENABLE: "false", SELF_MONITOR_STACK: "other" },
+            services: { watchtower: { environment: { WATCHTOWER_MONITOR_ONLY: "false" } } },
+        });
+        expect(s.watchtower!.environment).toMatchObject({ WATCHTOWER_LABEL_ENABLE: "true", WATCHTOWER_MONITOR_ONLY: "true" });
+        expect(s.self_monitor!.environment.SELF_MONITOR_STACK).toBe("edge-test");
+    });
+    it("passes orchestrator.intervalSeconds as ORCHESTRATOR_INTERVAL; the orchestrator's own environment wins", () => {
+        const on = { orchestrator: { enabled: true } };
+        expect(specs("jetson", { services: on }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("300");
+        expect(specs("jetson", { services: on, orchestrator: { intervalSeconds: 120 } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("120");
+        expect(specs("jetson", { services: on, environment: { ORCHESTRATOR_INTERVAL: "9" } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("300");
+        const own = { orchestrator: { enabled: true, environment: { ORCHESTRATOR_INTERVAL: 60 } } };
+        expect(specs("jetson", { services: own, orchestrator: { intervalSeconds: 120 } }).orchestrator!.environment.ORCHESTRATOR_INTERVAL).toBe("60");
+    });
+    it("gives scene_summarizer the NVIDIA variables on GPU classes unless the stack sets them", () => {
+        expect(specs("jetson").scene_summarizer!.environment).toMatchObject({ NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility,video" });
+        expect(specs("x86", { services: { scene_summarizer: { environment: { NVIDIA_VISIBLE_DEVICES: "0" } } } }).scene_summarizer!.environment.NVIDIA_VISIBLE_DEVICES).toBe("0");
+        expect(specs("cpu").scene_summarizer!.environment.NVIDIA_VISIBLE_DEVICES).toBeUndefined();
     });
     it("writes registry credentials as a Docker config.json", () => {
         expect(JSON.parse(dockerConfigJson("ghcr.io", "u", "p"))).toEqual({ auths: { "ghcr.io": { auth: Buffer.from("u:p").toString("base64") } } });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { PROJECT, projectKey, projectValues } from "../../config/keys";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -24,8 +25,7 @@ export const TEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVuaXQtdGVzdC
 
 export function stackConfig(stackFile: string): Record<string, unknown> {
     const doc = parseYaml(fs.readFileSync(path.join(ROOT, stackFile), "utf8")) as { config: Record<string, unknown> };
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc.config)) out[k.replace(/^edge-fleet:/, "")] = v;
+    const out = projectValues(doc.config);
     for (const d of (out.devices ?? []) as Record<string, unknown>[]) d.hostPublicKey ??= TEST_HOST_KEY;
     return out;
 }
@@ -33,7 +33,7 @@ export function stackConfig(stackFile: string): Record<string, unknown> {
 /** Pulumi passes config as strings; structured values as JSON text. */
 export function toPulumiConfig(values: Record<string, unknown>): Record<string, string> {
     return Object.fromEntries(
-        Object.entries(values).map(([k, v]) => [`edge-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+        Object.entries(values).map(([k, v]) => [projectKey(k), typeof v === "string" ? v : JSON.stringify(v)]),
     );
 }
 
@@ -50,7 +50,7 @@ export async function runProgram(
     // Callers that expect the program to throw pass their own list to inspect afterwards.
     const resources: RecordedResource[] = opts.record ?? [];
     process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
@@ -62,12 +62,12 @@ export async function runProgram(
             },
             call: () => ({}),
         },
-        "edge-fleet",
+        PROJECT,
         opts.stack ?? "unit",
         true,
     );
     const all = { sshPrivateKey: TEST_PRIVATE_KEY, registryToken: TEST_REGISTRY_TOKEN, ...values };
-    pulumi.runtime.setAllConfig(toPulumiConfig(all), opts.secrets === false ? [] : ["edge-fleet:sshPrivateKey", "edge-fleet:registryToken"]);
+    pulumi.runtime.setAllConfig(toPulumiConfig(all), opts.secrets === false ? [] : ["sshPrivateKey", "registryToken"].map((k) => projectKey(k)));
     const module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(module)) outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v) : v;

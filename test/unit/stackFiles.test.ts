@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { LABEL_PREFIX } from "../../config/defaults";
 import { CONTAINER, RecordedResource, TEST_REGISTRY_TOKEN, byType, runProgram, stackConfig } from "./harness";
 
 beforeEach(() => {
@@ -15,7 +16,7 @@ describe("Pulumi.edge-jetson.yaml", () => {
             const mine = resources.filter((r) => r.name.startsWith(`${device}`)).map((r) => `${r.type} ${r.name}`).sort();
             expect(mine).toEqual(
                 [
-                    `edge-fleet:device:Connection ${device}`,
+                    `edge-fleet:device:DeviceConnection ${device}`,
                     `edge-fleet:device:EdgeDevice ${device}`,
                     `pulumi:providers:docker ${device}-docker`,
                     `docker:index/network:Network ${device}-backend`,
@@ -110,7 +111,7 @@ describe.each(["Pulumi.edge-jetson.yaml", "Pulumi.edge-x86.yaml", "Pulumi.local.
             expect(socket, why).toBe(["watchtower", "self_monitor"].includes(c.inputs.name));
             const ports = (c.inputs.ports ?? []) as unknown[];
             if (ports.length > 0) expect(["tv_api", "grafana"], why).toContain(c.inputs.name);
-            expect(labels(c)["edge-fleet.service"], why).toBe(c.inputs.name);
+            expect(labels(c)[`${LABEL_PREFIX}.service`], why).toBe(c.inputs.name);
             expect(JSON.stringify(c.inputs), why).not.toContain(TEST_REGISTRY_TOKEN);
             expect(c.inputs.envs.join("\n"), why).not.toMatch(/REPO_PASS|REPO_USER/);
         }
