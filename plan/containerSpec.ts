@@ -123,7 +123,11 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
     if (hc) {
         // Docker cannot change a healthcheck in place; the digest makes a changed
         // check replace the container, visibly, instead of being silently ignored.
-        labels[`${LABEL_PREFIX}.healthcheck`] = createHash("sha256").update(JSON.stringify(hc)).digest("hex").slice(0, 12);
+        // The fields in a fixed order, so the digest does not depend on how the
+        // settings were built (a rollback plans from settings read back from
+        // the state, whose keys come back sorted).
+        const canonical = { test: hc.test, intervalSeconds: hc.intervalSeconds, timeoutSeconds: hc.timeoutSeconds, retries: hc.retries, startPeriodSeconds: hc.startPeriodSeconds };
+        labels[`${LABEL_PREFIX}.healthcheck`] = createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 12);
     }
 
     return {

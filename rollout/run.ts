@@ -123,7 +123,7 @@ async function runWaves(ctx: RolloutContext, stopRequested: () => boolean): Prom
     if (abortReason) {
         if (strategy.onFailure === "pause") return finish(ctx, "paused", `${abortReason}; paused: fix the cause, then run again (or --resume)`);
         const changed = Object.entries(record.devices).filter(([, d]) => d.changed && d.status !== "rolled back").map(([n]) => n);
-        ctx.progress.log(`${abortReason}; rolling back ${changed.length} changed device(s)`);
+        if (changed.length > 0) ctx.progress.log(`${abortReason}; rolling back ${changed.length} changed device(s): ${changed.join(", ")}`);
         const ok = await rollBack(ctx, changed);
         return finish(ctx, ok ? "rolled back" : "failed", `${abortReason}; ${ok ? "every changed device is back on its last good release" : "ROLLBACK INCOMPLETE"}`);
     }

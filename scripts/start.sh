@@ -16,10 +16,14 @@ ensure_simulation "${devices[@]}"
 write_local_config "${devices[@]}"
 
 t_up=$(now)
-log "pulumi up --stack local"
-pulumi --cwd "$EDGE_FLEET_ROOT" up --stack local --config-file "$LOCAL_CONFIG_FILE" --yes --suppress-progress
+# Through the rollout command rather than a bare `pulumi up`: it refreshes from
+# the device first (hand changes are put back), recovers from a run that was
+# killed (stale lock, pending operations, a container created but never
+# recorded), gates on health and rolls back a release that fails.
+log "edge-fleet rollout --stack local"
+node "$EDGE_FLEET_ROOT/bin/edge-fleet.cjs" rollout --stack local --config-file "$LOCAL_CONFIG_FILE"
 up_s=$(elapsed "$t_up")
 
 wait_all_healthy 300 "${devices[@]}"
 print_status_table "${devices[@]}"
-printf '\npulumi up: %ss; npm start in all: %ss\n' "$up_s" "$(elapsed "$t_start")"
+printf '\nrollout: %ss; npm start in all: %ss\n' "$up_s" "$(elapsed "$t_start")"

@@ -269,3 +269,15 @@ export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: 
     );
     return { child, done };
 }
+
+/**
+ * Authorises another device's deploy key on this device, as an operator does
+ * when a device joins a fleet (one deploy key per stack). The simulated sshd
+ * reads authorized_keys from the device's own /run.
+ */
+export function authorizeDeployKey(device: SimDevice, keyOf: SimDevice): void {
+    const file = path.join(path.dirname(device.dockerHost.replace(/^unix:\/\//, "")), "edge", "authorized_keys");
+    const key = fs.readFileSync(`${keyOf.privateKeyPath}.pub`, "utf8").trim();
+    const current = fs.readFileSync(file, "utf8");
+    if (!current.split("\n").includes(key)) fs.appendFileSync(file, `${current.endsWith("\n") ? "" : "\n"}${key}\n`);
+}

@@ -232,3 +232,28 @@ describe("images", () => {
         expect(s.tv_api!.imageReference).toBe(`ghcr.io/vv-video-ai/tv_api@sha256:${"b".repeat(64)}`);
     });
 });
+
+describe("settings read back from the state", () => {
+    it("plan the same containers as the settings they were recorded from", async () => {
+        const { parseFleetConfig } = await import("../../config/parse");
+        const { planDevice } = await import("../../plan/containerSpec");
+        const { TEST_HOST_KEY, TEST_PRIVATE_KEY } = await import("./harness");
+        const fleet = parseFleetConfig({
+            values: {
+                hardwareClass: "cpu",
+                registry: { username: "u" },
+                release: { tag: "1.0.0" },
+                devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }],
+                services: { tv_api: { healthcheck: { intervalSeconds: 5 } } },
+                sshPrivateKey: TEST_PRIVATE_KEY,
+                registryToken: "t",
+            },
+            secretKeys: new Set(["sshPrivateKey", "registryToken"]),
+        });
+        // The checkpoint stores objects with their keys sorted.
+        const sortDeep = (v: unknown): unknown =>
+            Array.isArray(v) ? v.map(sortDeep) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortDeep(x)])) : v;
+        const roundTripped = sortDeep(JSON.parse(JSON.stringify(fleet))) as typeof fleet;
+        expect(planDevice(roundTripped, roundTripped.devices[0]!, "s")).toEqual(planDevice(fleet, fleet.devices[0]!, "s"));
+    });
+});
