@@ -1,0 +1,131 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseFleetConfig } from "../../config/parse";
+import { planDevice } from "../../plan/containerSpec";
+import { parseRepoDigest, rollbackSnapshot, snapshotOf } from "../../plan/deviceSnapshot";
+import { engineMessage } from "../../rollout/deviceOps";
+import { classifySshFailure } from "../../rollout/deviceShell";
+import { ContainerState, changedDuringSoak, judge } from "../../rollout/health";
+import { RecordStore, RolloutRecord } from "../../rollout/records";
+import { deviceOfUrn, deployedDevice, stateContainers } from "../../rollout/state";
+import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
+
+const c = (name: string, over: Partial<ContainerState> = {}): ContainerState => ({
+    name, id: `${name}-1`, running: true, status: "running", health: "healthy", restartCount: 0, startedAt: "t0", image: `${name}:1`, labels: {}, ...over,
+});
+
+describe("the health gate's judgement", () => {
+    it("names missing, stopped, starting and unhealthy containers with the last health output", () => {
+        const problems = judge(["a", "b", "c", "d", "e"], [
+            c("a"),
+            c("b", { running: false, status: "exited" }),
+            c("c", { health: "starting" }),
+            c("d", { health: "unhealthy", lastHealthOutput: "curl: (22) 503" }),
+        ]);
+        expect(problems).toEqual([
+            { service: "b", state: "exited" },
+            { service: "c", state: "starting" },
+            { service: "d", state: "unhealthy", healthOutput: "curl: (22) 503" },
+            { service: "e", state: "missing" },
+        ]);
+        expect(judge(["a"], [c("a", { health: undefined })])).toEqual([]);
+    });
+
+    it("fails the soak on a restart or a replacement, not on a healthy steady state", () => {
+        const before = [c("a"), c("b"), c("x")];
+        expect(changedDuringSoak(before, [c("a"), c("b")])).toEqual([]);
+        expect(changedDuringSoak(before, [c("a", { restartCount: 1, startedAt: "t1" }), c("b", { id: "b-2" })])).toEqual([
+            { service: "a", state: "restarted during the soak period" },
+            { service: "b", state: "replaced during the soak period" },
+        ]);
+    });
+});
+
+describe("reading the state", () => {
+    const devices = ["edge-1", "edge-10", "edge-1-b"];
+    it("tells which device a resource belongs to by the longest matching name", () => {
+        const urn = (name: string) => `urn:pulumi:s::edge-fleet::edge-fleet:device:EdgeDevice$docker:index/container:Container::${name}`;
+        expect(deviceOfUrn(urn("edge-1-tv_api"), devices)).toBe("edge-1");
+        expect(deviceOfUrn(urn("edge-10-tv_api"), devices)).toBe("edge-10");
+        expect(deviceOfUrn(urn("edge-1-b-tv_api"), devices)).toBe("edge-1-b");
+        expect(deviceOfUrn(urn("edge-1"), devices)).toBe("edge-1");
+        expect(deviceOfUrn(urn("other-tv_api"), devices)).toBeUndefined();
+    });
+
+    it("lists a device's containers and what it was deployed with", () => {
+        const cp = {
+            resources: [
+                { urn: "u::edge-fleet:device:EdgeDevice::edge-1", type: "edge-fleet:device:EdgeDevice", outputs: { settings: { fleet: { devices: [{ name: "edge-1" }] } }, imageDigests: { tv_api: "r/tv_api@sha256:aa" } } },
+                { urn: "u::x::edge-1-tv_api", type: "docker:index/container:Container", id: "c1", outputs: { name: "tv_api" } },
+                { urn: "u::x::edge-1-old", type: "docker:index/container:Container", id: "c0", outputs: { name: "tv_api" }, delete: true },
+                { urn: "u::x::edge-10-tv_api", type: "docker:index/container:Container", id: "c2", outputs: { name: "tv_api" } },
+            ],
+        };
+        expect(stateContainers(cp, "edge-1", devices)).toEqual([{ urn: "u::x::edge-1-tv_api", name: "tv_api", id: "c1" }]);
+        expect(deployedDevice(cp, "edge-1")?.imageDigests).toEqual({ tv_api: "r/tv_api@sha256:aa" });
+        expect(deployedDevice(cp, "edge-10")).toBeUndefined();
+    });
+});
+
+describe("rollback settings", () => {
+    const values = (tvTag: string, memory?: number) => ({
+        hardwareClass: "cpu",
+        registry: { username: "u", server: "reg:5000" },
+        release: { tag: "1.0.0", services: { tv_api: { tag: tvTag } } },
+        devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }],
+        ...(memory ? { services: { logline_writer: { memoryMiB: memory } } } : {}),
+        sshPrivateKey: TEST_PRIVATE_KEY,
+        registryToken: "t",
+    });
+    const parse = (v: Record<string, unknown>) => parseFleetConfig({ values: v, secretKeys: new Set(["sshPrivateKey", "registryToken"]) });
+    const digest = `sha256:${"c".repeat(64)}`;
+
+    it("pins the services the release changed to the digests the device ran, and keeps the others as they were", () => {
+        const old = parse(values("1.0.0", 300));
+        const next = parse(values("1.1.0"));
+        const recorded = snapshotOf(old, old.devices[0]!);
+        const back = rollbackSnapshot(recorded, { tv_api: `reg:5000/vv-video-ai/tv_api@${digest}`, agent_dvr: `reg:5000/vv-video-ai/agent_dvr@${digest}` }, next.devices[0]);
+        const specs = Object.fromEntries(planDevice(back.fleet, back.fleet.devices[0]!, "s").map((s) => [s.service, s]));
+        const before = Object.fromEntries(planDevice(old, old.devices[0]!, "s").map((s) => [s.service, s]));
+        expect(specs.tv_api!.imageReference).toBe(`reg:5000/vv-video-ai/tv_api@${digest}`);
+        expect(specs.agent_dvr).toEqual(before.agent_dvr);
+        expect(specs.logline_writer!.memoryMiB).toBe(300);
+        expect(parseRepoDigest("reg/x:1.0.0")).toBeUndefined();
+    });
+});
+
+describe("engine messages and ssh failures", () => {
+    it("strips the engine's wrapping down to the resource and the provider's words", () => {
+        expect(engineMessage("1 error occurred:\n\t* creating urn:pulumi:s::edge-fleet::a$b::dev-1-tv_api: 1 error occurred:\n\t* container failed to be in healthy state")).toBe(
+            "creating dev-1-tv_api: container failed to be in healthy state",
+        );
+    });
+
+    it("classifies why a device could not be reached", () => {
+        expect(classifySshFailure("Host key verification failed.")).toBe("host key mismatch");
+        expect(classifySshFailure("ssh: connect to host 10.0.0.1 port 22: Connection refused")).toBe("connection refused");
+        expect(classifySshFailure("ssh: connect to host 10.0.0.1 port 22: Connection timed out")).toBe("timed out");
+        expect(classifySshFailure("edge@10.0.0.1: Permission denied (publickey).")).toBe("authentication refused");
+    });
+});
+
+describe("rollout records", () => {
+    const record = (id: string, status: RolloutRecord["status"], pid = 999_999_999): RolloutRecord => ({
+        id, stack: "s", target: "t", release: {}, waves: [], status, startedAt: id, runner: { host: os.hostname(), pid }, devices: {}, beforeSettings: {},
+    });
+
+    it("keeps records beside a file backend's state and finds the unfinished newest one", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "records-"));
+        const store = RecordStore.forStack("s", dir, "/unused");
+        expect(store.dir).toBe(path.join(dir, ".edge-fleet", "rollouts", "s"));
+        expect(store.shared).toBe(true);
+        store.save(record("20260101T000000Z-a", "succeeded"));
+        expect(store.unfinished()).toBeUndefined();
+        store.save(record("20260102T000000Z-b", "running"));
+        expect(store.unfinished()?.id).toBe("20260102T000000Z-b");
+        expect(store.list().map((r) => r.id)).toEqual(["20260102T000000Z-b", "20260101T000000Z-a"]);
+        expect(fs.readdirSync(store.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+});
