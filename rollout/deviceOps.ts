@@ -58,10 +58,12 @@ export async function deployBatch(
         ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
     ];
     const r = await upTargets(s, { targets, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
-    if (!r.ok) {
-        // An error no resource owns (the program, the engine) fails every device of the batch.
+    if (!r.ok && failed.size === 0) {
+        // An error no resource owns (the program, the engine) fails every device
+        // of the batch. When some device's resource failed, the update fails
+        // because of it (continueOnError), and the other devices went through.
         const line = engineMessage(r.error ?? "");
-        for (const d of devices) if (!failed.has(d)) failed.set(d, line || "pulumi up failed");
+        for (const d of devices) failed.set(d, line || "pulumi up failed");
     }
     return { changed, failed };
 }
