@@ -38,6 +38,7 @@ export interface RolloutContext {
     readonly record: RolloutRecord;
     readonly save: () => void;
     readonly progress: Progress;
+    readonly stopRequested: () => boolean;
 }
 
 /** Exit codes: 0 every device on the release, 1 failed / rolled back / paused / interrupted, 3 done but devices pending. */
@@ -53,7 +54,7 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         const record = openRecord(store, fleet, s.name, o.resume, o.progress);
         const save = () => store.save(record);
         save();
-        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress };
+        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested };
         await clearPendingOperations(s, (m) => o.progress.log(m));
         const exitCode = await runWaves(ctx, o.stopRequested);
         record.finishedAt = new Date().toISOString();
@@ -111,6 +112,7 @@ async function runWaves(ctx: RolloutContext, stopRequested: () => boolean): Prom
         for (const batch of batches(todo, strategy.parallelDevices)) {
             if (stopRequested()) return finish(ctx, "interrupted", "stopped on request; run again (or with --resume) to continue");
             await runBatch(ctx, batch, waveIndex);
+            if (stopRequested()) return finish(ctx, "interrupted", "stopped on request after the devices in flight; run again (or with --resume) to continue");
         }
         const failed = Object.values(record.devices).filter((d) => d.status === "failed" || d.status === "rolled back" || d.status === "rollback failed" || (d.status === "unreachable" && strategy.unreachableIsFailure));
         const attempted = Object.values(record.devices).filter((d) => d.status !== "waiting").length;
@@ -171,6 +173,13 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
         if (removed.length > 0) progress.log(`${d}: removed container(s) left by an interrupted run: ${removed.join(", ")}`);
     }
     const outcome = await deployBatch(s, reachable, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${reachable.join(", ")}` });
+    if (ctx.stopRequested() && outcome.failed.size > 0) {
+        // Ctrl-C reaches the Pulumi CLI too, which cancels after the operations
+        // in flight: that is an interruption, not a failed release, so no
+        // rollback; the next run refreshes these devices and finishes them.
+        for (const d of reachable) set(d, { status: "waiting", reason: "interrupted during its update; the next run finishes it" });
+        return;
+    }
     for (const d of reachable) if (outcome.changed.has(d)) record.devices[d]!.changed = true;
     await gateDevices(ctx, reachable, outcome);
     const after = await checkpoint(s);
