@@ -9,8 +9,11 @@
 #   device.sh env NAME       JSON for tests and stack files (see cmd_env)
 #   device.sh selftest NAME  run a container with a memory limit and a healthcheck
 #   device.sh fault NAME KIND  break the device on purpose; KIND is one of
-#                            partition (drop all packets to it, ssh hangs until its timeout),
-#                            stop-sshd, stop-dockerd, heal (undo partition; `up` heals too)
+#                            partition (drop every packet to and from it: new and open
+#                            connections, ssh and published ports; ssh hangs until its timeout),
+#                            heal (undo partition; `up` heals too),
+#                            stop-sshd, stop-dockerd (containers stop with it),
+#                            start-sshd, start-dockerd (start again what stop-* stopped)
 #   device.sh purge NAME     down, then delete all of its state (new keys next time)
 #
 # What a device is made of (NAME is a DNS label, e.g. sim-edge-01):
@@ -149,7 +152,7 @@ cmd_status() {
     if holder_ok 2>/dev/null; then report holder ok "pid $(cat "$D_HOLDER_PID")"; else report holder down ""; fi
     if pid_alive "$D_DOCKERD_PID" && docker_ping; then report dockerd ok "pid $(cat "$D_DOCKERD_PID") $D_SOCKET"; else report dockerd down "$D_SOCKET"; fi
     if pid_alive "$D_SSHD_PID" && sshd_listening; then report sshd ok "pid $(cat "$D_SSHD_PID") $D_ADDR:22"; else report sshd down "$D_ADDR:22"; fi
-    if ip netns exec "$D_NAME" iptables -w -C INPUT -i eth0 -j EDGE-SIM-FAULT 2>/dev/null; then report network fault partition; fi
+    if partitioned; then report network fault partition; fi
     return $ok
 }
 
