@@ -67,6 +67,7 @@ async function runScenario(s: Scenario, ctx: BenchContext, report: BenchReport, 
     log(`${s.id}: ${ctx.rounds} round(s) on ${ctx.device}; logs in ${ctx.benchDir}`);
     try {
         await run.prepare();
+        r.subtitle = run.subtitle();
         for (let n = 1; n <= ctx.rounds; n++) {
             const dir = path.join(ctx.benchDir, s.id, `round-${n}`);
             fs.mkdirSync(dir, { recursive: true });

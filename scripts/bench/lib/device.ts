@@ -57,14 +57,23 @@ export async function waitHealthy(api: DockerApi, w: HealthWait): Promise<void> 
 }
 
 /**
+ * Removes the stack's containers and networks, by label, whoever made them: a
+ * deploy that failed between Docker's create and the state's record leaves
+ * containers that `pulumi destroy` does not know of.
+ */
+export async function removeStackObjects(api: DockerApi, stack: string): Promise<void> {
+    const label = `edge-fleet.stack=${stack}`;
+    for (const c of await api.containers(label)) await api.removeContainer(c.Id);
+    for (const n of await api.networks(label)) await api.removeNetwork(n.Id);
+}
+
+/**
  * A device as a new one would be: no containers or networks of the stack, no
  * images, no storage, so a deploy pulls everything. Refuses a device that runs
  * containers of anything else: the bench would remove their images.
  */
 export async function resetDevice(api: DockerApi, stack: string, storageRoot: string): Promise<void> {
-    const label = `edge-fleet.stack=${stack}`;
-    for (const c of await api.containers(label)) await api.removeContainer(c.Id);
-    for (const n of await api.networks(label)) await api.removeNetwork(n.Id);
+    await removeStackObjects(api, stack);
     const others = await api.containers();
     if (others.length > 0) {
         throw new Error(`the device still runs containers that are not the bench's: ${others.map((c) => c.Names.join(",")).join(" ")}`);

@@ -8,7 +8,7 @@
  * SIGINT (stopRunning): Pulumi cancels cleanly and saves its state on the
  * first, and gives up at once on a second.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { constants } from "node:os";
 
@@ -34,28 +34,36 @@ function stdinOf(c: Command): number | "ignore" {
     return c.stdinFile ? fs.openSync(c.stdinFile, "r") : "ignore";
 }
 
-/** Runs a command and collects its output; never throws on a non-zero exit. */
-export function capture(c: Command): Promise<Output> {
+/**
+ * Runs a command and collects its output; never throws on a non-zero exit.
+ * With showProgress, its stderr goes to ours instead (for builds that say
+ * what they are doing).
+ */
+export function capture(c: Command, showProgress = false): Promise<Output> {
     return new Promise((resolve, reject) => {
-        const child = execFile(
-            c.cmd,
-            [...c.args],
-            { cwd: c.cwd, env: { ...process.env, ...c.env }, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
-            (err, stdout, stderr) => {
-                running.delete(child);
-                if (err && typeof err.code !== "number") reject(err);
-                else resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-            },
-        );
+        const stdin = stdinOf(c);
+        const child = spawn(c.cmd, [...c.args], {
+            cwd: c.cwd,
+            env: { ...process.env, ...c.env },
+            stdio: [stdin, "pipe", showProgress ? "inherit" : "pipe"],
+        });
+        if (typeof stdin === "number") fs.closeSync(stdin);
         running.add(child);
-        if (c.stdinFile) fs.createReadStream(c.stdinFile).pipe(child.stdin!);
-        else child.stdin?.end();
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            running.delete(child);
+            resolve({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout, stderr });
+        });
     });
 }
 
 /** As capture, but a non-zero exit is an error that carries the command's stderr. */
-export async function check(c: Command): Promise<string> {
-    const r = await capture(c);
+export async function check(c: Command, showProgress = false): Promise<string> {
+    const r = await capture(c, showProgress);
     if (r.code !== 0) throw new Error(`${c.cmd} ${c.args.join(" ")}: exit ${r.code}\n${r.stderr.trim()}`);
     return r.stdout;
 }

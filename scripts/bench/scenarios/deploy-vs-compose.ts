@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeComposeFile } from "../compose-file";
 import { Compose } from "../lib/compose";
-import { SimDevice, diffDeployments, resetDevice, saveDeployment, simDevice, waitHealthy } from "../lib/device";
+import { SimDevice, diffDeployments, removeStackObjects, resetDevice, saveDeployment, simDevice, waitHealthy } from "../lib/device";
 import { DockerApi } from "../lib/docker-api";
 import { describeMemory, summarize } from "../lib/proc-sampler";
 import { BenchStack } from "../lib/pulumi-stack";
@@ -61,7 +61,7 @@ class DeployVsCompose implements ScenarioRun {
 
     subtitle(): string {
         return (
-            `On ${this.ctx.device} (${this.services} services); compose over ${this.device?.sshUrl}, as the Pulumi provider, ` +
+            `On ${this.ctx.device}${this.services ? ` (${this.services} services)` : ""}; compose over ${this.device?.sshUrl}, as the Pulumi provider, ` +
             "from a compose file generated from the same plan. Cold deploys are dominated by the seed's healthcheck " +
             "intervals along the dependency chain (playlist_manager: first check after 120 s), the same for both tools."
         );
@@ -73,7 +73,7 @@ class DeployVsCompose implements ScenarioRun {
 
     async prepare(): Promise<void> {
         // Built on the first run (about a minute and a half), cached after.
-        const built = await check({ cmd: "bash", args: [path.join(this.ctx.root, "scripts", "toolchain.sh"), "compose"] });
+        const built = await check({ cmd: "bash", args: [path.join(this.ctx.root, "scripts", "toolchain.sh"), "compose"] }, true);
         const composeBin = built.trim().split("\n").pop()!;
         this.device = await simDevice(this.ctx.root, this.ctx.device);
         this.api = DockerApi.fromHost(this.device.dockerHost);
@@ -81,10 +81,11 @@ class DeployVsCompose implements ScenarioRun {
         await this.teardown();
     }
 
-    /** Removes both tools' deployments, also an interrupted run's. */
+    /** Removes both tools' deployments, also an interrupted or failed run's. */
     private async teardown(): Promise<void> {
         await this.compose?.downProject(PROJECT, this.teardownLog);
         await this.stack.destroy(this.teardownLog);
+        if (this.api) await removeStackObjects(this.api, STACK);
     }
 
     private generateComposeFile(): number {
