@@ -20,7 +20,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describeMachine } from "./lib/machine";
+import { describeMachine, loadAverage } from "./lib/machine";
 import { BenchReport, meanFigures, meanText, newScenarioReport, roundText, writeResults } from "./lib/report";
 import { stopRunning } from "./lib/run";
 import { BenchContext, Scenario } from "./lib/scenario";
@@ -108,6 +108,7 @@ async function main(): Promise<number> {
         signal: controller.signal,
         log,
     };
+    const loadAtStart = loadAverage();
     const report: BenchReport = { startedAt: new Date().toISOString(), rounds: o.rounds, device: o.device, scenarios: [] };
     const tools: Record<string, string> = {};
     let ok = true;
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
         ok = (await runScenario(s, ctx, report, tools)) && ok;
         if (controller.signal.aborted) break;
     }
-    report.machine = await describeMachine(tools);
+    report.machine = await describeMachine(tools, loadAtStart);
     report.finishedAt = new Date().toISOString();
     for (const file of writeResults(benchDir, report)) log(`wrote ${file}`);
     if (controller.signal.aborted) return 130;

@@ -27,7 +27,12 @@ function osName(): string {
     }
 }
 
-export async function describeMachine(tools: Readonly<Record<string, string>> = {}): Promise<MachineDescription> {
+/** The 1, 5 and 15 minute load averages: figures from a machine busy with other work are slower. */
+export function loadAverage(): string {
+    return os.loadavg().map((l) => l.toFixed(2)).join(" ");
+}
+
+export async function describeMachine(tools: Readonly<Record<string, string>>, loadAtStart: string): Promise<MachineDescription> {
     const cpus = os.cpus();
     return {
         cores: `${cpus.length} (${cpus[0]?.model.replace(/\s+/g, " ").trim() ?? "?"})`,
@@ -40,5 +45,6 @@ export async function describeMachine(tools: Readonly<Record<string, string>> = 
         "Docker engine": await firstLine("dockerd", ["--version"], (l) => l.replace(/^Docker version /, "")),
         "Pulumi CLI": await firstLine("pulumi", ["version"]),
         ...tools,
+        "load average (start; end)": `${loadAtStart}; ${loadAverage()}`,
     };
 }

@@ -27,7 +27,7 @@ import { describeMemory, summarize } from "../lib/proc-sampler";
 import { BenchStack } from "../lib/pulumi-stack";
 import { Command, check } from "../lib/run";
 import { BenchContext, RoundResult, Scenario, ScenarioRun } from "../lib/scenario";
-import { secondsSince, timed } from "../lib/timing";
+import { timed } from "../lib/timing";
 
 const STACK = "bench";
 const PROJECT = "edge-fleet-bench";
@@ -127,7 +127,7 @@ class DeployVsCompose implements ScenarioRun {
         await stack.setServiceTag(CHANGE.service, undefined);
         const t0 = performance.now();
         this.generateComposeFile();
-        const generateSeconds = secondsSince(t0);
+        const generateMs = Math.round(performance.now() - t0);
         fs.copyFileSync(this.composeFile, path.join(dir, "docker-compose.cold.yml"));
         await resetDevice(api, STACK, this.storageRoot);
         const up = compose.up(this.composeFile, HEALTH_TIMEOUT_SECONDS);
@@ -156,16 +156,15 @@ class DeployVsCompose implements ScenarioRun {
                 { id: "teardown", label: "teardown (destroy / down)", values: { pulumi: pDown.seconds, compose: cDown.seconds } },
             ],
             notes: [
-                "peak memory during the cold deploy, sampled each second from /proc:",
-                `  pulumi:  ${describeMemory(memory.pulumi)}`,
-                `  compose: ${describeMemory(memory.compose)}`,
-                `compose file generation (not counted): ${generateSeconds}s`,
+                `peak memory in the cold deploy (sampled each second from /proc), pulumi: ${describeMemory(memory.pulumi)}`,
+                `peak memory in the cold deploy (sampled each second from /proc), compose: ${describeMemory(memory.compose)}`,
+                `compose file generation (not counted): ${generateMs} ms`,
                 differences.length === 0
                     ? "containers deployed by both: identical in image, command, env, labels, limits, restart, healthcheck, " +
                       "mounts, networks and aliases, ports, logging, security options, stop timeout, runtime"
                     : `WARNING: the two tools deployed different containers (${differences.length} differences); see ${diffFile}`,
             ],
-            details: { services: this.services, memory, containersIdentical: differences.length === 0, differences },
+            details: { services: this.services, memory, composeFileMs: generateMs, containersIdentical: differences.length === 0, differences },
         };
     }
 
