@@ -1,0 +1,108 @@
+/**
+ * A stack of this project for a bench: its own name and its own config file
+ * (under the generated stacks directory, never in the repository), made from
+ * the repository's Pulumi.local.yaml and pointed at one simulated device.
+ * Secrets go through stdin, never argv, as for the local stack.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import YAML from "yaml";
+import { SimDevice } from "./device";
+import { Command, capture, check } from "./run";
+
+export class BenchStack {
+    readonly configFile: string;
+
+    constructor(
+        private readonly root: string,
+        readonly name: string,
+        stackDir: string,
+    ) {
+        this.configFile = path.join(stackDir, `Pulumi.${name}.yaml`);
+    }
+
+    /** A pulumi command on this stack and its config file. */
+    command(...args: string[]): Command {
+        return { cmd: "pulumi", args: ["--cwd", this.root, ...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"] };
+    }
+
+    up(): Command {
+        return this.command("up", "--yes", "--suppress-progress");
+    }
+
+    destroyCommand(): Command {
+        return this.command("destroy", "--yes", "--suppress-progress");
+    }
+
+    async exists(): Promise<boolean> {
+        const r = await capture({ cmd: "pulumi", args: ["--cwd", this.root, "stack", "ls", "--json"] });
+        if (r.code !== 0) return false;
+        return (JSON.parse(r.stdout) as { name: string }[]).some((s) => s.name === this.name);
+    }
+
+    /**
+     * Writes the config file: the values of Pulumi.local.yaml, deploying to
+     * one device with its storage under storageRoot; creates the stack if
+     * needed and sets its two secrets from the simulation's files.
+     */
+    async writeConfig(device: SimDevice, storageRoot: string): Promise<void> {
+        const doc = YAML.parse(fs.readFileSync(path.join(this.root, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const config: Record<string, unknown> = { ...doc.config };
+        config["edge-fleet:devices"] = [
+            { name: device.name, host: device.host, port: device.port, user: device.user, hostPublicKey: device.hostPublicKey, videoStorageRoot: storageRoot },
+        ];
+        config["edge-fleet:registry"] = {
+            ...(config["edge-fleet:registry"] as Record<string, unknown>),
+            server: device.registry.server,
+            username: device.registry.username,
+        };
+        fs.rmSync(this.configFile, { force: true });
+        fs.writeFileSync(this.configFile, YAML.stringify({ config }, { lineWidth: 0 }), { mode: 0o600 });
+        await this.ensureExists();
+        await check({ ...this.command("config", "set", "--secret", "sshPrivateKey"), stdinFile: device.privateKeyPath });
+        await check({ ...this.command("config", "set", "--secret", "registryToken"), stdinFile: device.registry.passwordFile });
+    }
+
+    /**
+     * `pulumi stack init` writes a Pulumi.<stack>.yaml next to Pulumi.yaml;
+     * doing it in a scratch copy of the project keeps the repository's stack
+     * files untouched (the stack carries its own config file).
+     */
+    private async ensureExists(): Promise<void> {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-stack-"));
+        try {
+            fs.copyFileSync(path.join(this.root, "Pulumi.yaml"), path.join(scratch, "Pulumi.yaml"));
+            await check({ cmd: "pulumi", args: ["stack", "select", "--create", this.name, "--non-interactive", "--cwd", scratch] });
+        } finally {
+            fs.rmSync(scratch, { recursive: true, force: true });
+        }
+    }
+
+    /** Pins one service to a release tag, or (tag undefined) back to the stack's release. */
+    async setServiceTag(service: string, tag: string | undefined): Promise<void> {
+        if (tag) await check(this.command("config", "set", "--path", `release.services.${service}.tag`, tag));
+        else await capture(this.command("config", "rm", "--path", "release.services"));
+    }
+
+    /** Destroys what the stack deployed; works without the config file (an interrupted run's). */
+    async destroy(logFile: string): Promise<void> {
+        if (!(await this.exists())) return;
+        const c = fs.existsSync(this.configFile)
+            ? this.destroyCommand()
+            : { cmd: "pulumi", args: ["--cwd", this.root, "destroy", "--stack", this.name, "--non-interactive", "--yes", "--suppress-progress"] };
+        const r = await capture(c);
+        fs.appendFileSync(logFile, r.stdout + r.stderr);
+    }
+
+    /** Removes the stack from the backend, its config file and its ssh material. */
+    async remove(): Promise<void> {
+        if (await this.exists()) {
+            await capture({ cmd: "pulumi", args: ["--cwd", this.root, "stack", "rm", this.name, "--yes", "--force", "--preserve-config", "--non-interactive"] });
+        }
+        fs.rmSync(this.configFile, { force: true });
+        // Where the program writes the deploy key (components/deviceConnection.ts).
+        const sshDir = process.env.EDGE_FLEET_SSH_DIR ?? path.join(os.homedir(), ".edge-fleet", "ssh");
+        fs.rmSync(path.join(sshDir, this.name), { recursive: true, force: true });
+    }
+}
