@@ -58,6 +58,13 @@ export interface RolloutRecord {
     beforeSettings: Record<string, DeviceSnapshot>;
 }
 
+export interface LastGood {
+    readonly settings: DeviceSnapshot;
+    readonly imageDigests: Record<string, string>;
+    readonly rollout: string;
+    readonly at: string;
+}
+
 export class RecordStore {
     private constructor(
         readonly dir: string,
@@ -79,12 +86,30 @@ export class RecordStore {
         fs.renameSync(tmp, file);
     }
 
+    /**
+     * What a device last ran healthy, as this tool deployed or verified it:
+     * its settings and image digests. Kept per device beside the records.
+     */
+    saveLastGood(device: string, good: LastGood): void {
+        const dir = path.join(this.dir, "devices");
+        fs.mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `${device}.json`);
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, `${JSON.stringify(good)}\n`);
+        fs.renameSync(tmp, file);
+    }
+
+    lastGood(device: string): LastGood | undefined {
+        const file = path.join(this.dir, "devices", `${device}.json`);
+        return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LastGood) : undefined;
+    }
+
     /** Newest first. */
     list(limit = 20): RolloutRecord[] {
         if (!fs.existsSync(this.dir)) return [];
         return fs
             .readdirSync(this.dir)
-            .filter((f) => f.endsWith(".json"))
+            .filter((f) => f.endsWith(".json") && f !== "devices")
             .sort()
             .reverse()
             .slice(0, limit)

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { DeviceSnapshot, rollbackSnapshot } from "../plan/deviceSnapshot";
 import { deployBatch } from "./deviceOps";
 import { gateDevices } from "./gating";
+import { checkpoint } from "./pulumiStack";
+import { deployedDevice } from "./state";
 import type { RolloutContext } from "./run";
 
 /** true when every device given is back and healthy. */
@@ -39,11 +41,15 @@ export async function rollBack(ctx: RolloutContext, devices: readonly string[]):
         // Keep the failure that caused the rollback in the report; the gate below only says whether the rollback held.
         const causes = new Map(targets.map((d) => [d, { reason: record.devices[d]!.reason, problems: record.devices[d]!.problems }]));
         await gateDevices(ctx, targets, outcome, false);
+        const after = await checkpoint(ctx.s);
         let ok = targets.length === devices.length;
         for (const d of targets) {
             const r = record.devices[d]!;
             const back = r.status === "healthy" || r.status === "unchanged";
             ok &&= back;
+            const digests = { ...(deployedDevice(after, d)?.imageDigests ?? {}) };
+            r.after = digests;
+            if (back) ctx.store.saveLastGood(d, { settings: pins[d]!, imageDigests: digests, rollout: record.id, at: new Date().toISOString() });
             const cause = causes.get(d)!;
             Object.assign(r, {
                 status: back ? "rolled back" : "rollback failed",

@@ -16,7 +16,8 @@ import { rollBack } from "./rollback";
 import { gateDevices } from "./gating";
 import { deployBatch, removeOrphans } from "./deviceOps";
 import { batches, crossesAbortThreshold, planWaves } from "./strategy";
-import { deployedDevice } from "./state";
+import { Checkpoint, deployedDevice, settingsMatchState } from "./state";
+import { snapshotOf } from "../plan/deviceSnapshot";
 import * as os from "node:os";
 
 export interface RolloutOptions {
@@ -39,6 +40,7 @@ export interface RolloutContext {
     readonly save: () => void;
     readonly progress: Progress;
     readonly stopRequested: () => boolean;
+    readonly store: RecordStore;
 }
 
 /** Exit codes: 0 every device on the release, 1 failed / rolled back / paused / interrupted, 3 done but devices pending. */
@@ -54,8 +56,9 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         const record = openRecord(store, fleet, s.name, o.resume, o.progress);
         const save = () => store.save(record);
         save();
-        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested };
+        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
         await clearPendingOperations(s, (m) => o.progress.log(m));
+        recordBefore(ctx, await checkpoint(s));
         const exitCode = await runWaves(ctx, o.stopRequested);
         record.finishedAt = new Date().toISOString();
         save();
@@ -165,10 +168,6 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
     if (reachable.length === 0) return;
     const cp = await checkpoint(s);
     for (const d of reachable) {
-        const deployed = deployedDevice(cp, d);
-        // Recorded once per rollout: a resumed run keeps what the device ran before the rollout began.
-        if (record.devices[d]!.before === undefined && deployed) set(d, { before: { ...deployed.imageDigests } });
-        if (deployed && record.beforeSettings[d] === undefined) record.beforeSettings[d] = deployed.settings;
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
         if (removed.length > 0) progress.log(`${d}: removed container(s) left by an interrupted run: ${removed.join(", ")}`);
     }
@@ -183,9 +182,42 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
     for (const d of reachable) if (outcome.changed.has(d)) record.devices[d]!.changed = true;
     await gateDevices(ctx, reachable, outcome);
     const after = await checkpoint(s);
-    for (const d of reachable) set(d, { after: { ...(deployedDevice(after, d)?.imageDigests ?? {}) } });
+    for (const d of reachable) {
+        const digests = { ...(deployedDevice(after, d)?.imageDigests ?? {}) };
+        set(d, { after: digests });
+        const r = record.devices[d]!;
+        if (r.status === "healthy" || r.status === "unchanged") {
+            const device = ctx.fleet.devices.find((x) => x.name === d)!;
+            ctx.store.saveLastGood(d, { settings: snapshotOf(ctx.fleet, device), imageDigests: digests, rollout: record.id, at: new Date().toISOString() });
+        }
+    }
     const failed = reachable.filter((d) => record.devices[d]!.status === "failed");
     if (failed.length > 0) await rollBack(ctx, failed);
+}
+
+/**
+ * What each device runs before this rollout touches it: its settings (the
+ * component's record, or the last good one this tool kept, whichever the
+ * state's containers agree with) and image digests. Once per rollout: a
+ * resumed run keeps what was recorded when the rollout began.
+ */
+function recordBefore(ctx: RolloutContext, cp: Checkpoint): void {
+    const { record, store } = ctx;
+    for (const d of ctx.names) {
+        if (record.beforeSettings[d] !== undefined) continue;
+        const deployed = deployedDevice(cp, d);
+        const kept = store.lastGood(d);
+        const candidates = [
+            ...(deployed ? [{ settings: deployed.settings, imageDigests: deployed.imageDigests }] : []),
+            ...(kept ? [{ settings: kept.settings, imageDigests: { ...kept.imageDigests, ...deployed?.imageDigests } }] : []),
+        ];
+        const good = candidates.find((c) => settingsMatchState(c.settings, cp, d, ctx.names, ctx.s.name));
+        if (!good) continue;
+        record.beforeSettings[d] = good.settings;
+        record.devices[d]!.before = { ...good.imageDigests };
+        store.saveLastGood(d, { settings: good.settings, imageDigests: { ...good.imageDigests }, rollout: record.id, at: new Date().toISOString() });
+    }
+    ctx.save();
 }
 
 function targetDigest(fleet: FleetConfig): string {

@@ -3,6 +3,7 @@
  * to which device, the containers the state knows, and what each device was
  * last deployed with. Pure functions over the exported deployment.
  */
+import { planDevice } from "../plan/containerSpec";
 import { DeviceSnapshot } from "../plan/deviceSnapshot";
 
 export interface StateResource {
@@ -58,4 +59,30 @@ export function deployedDevice(cp: Checkpoint, device: string): DeployedDevice |
     const settings = r?.outputs?.settings as DeviceSnapshot | undefined;
     if (!settings?.fleet?.devices?.length) return undefined;
     return { settings, imageDigests: (r?.outputs?.imageDigests ?? {}) as Record<string, string> };
+}
+
+/**
+ * Whether the state's containers of a device are what these settings plan:
+ * same image reference, environment and labels (the labels carry the limits
+ * and a digest of the healthcheck). A component's recorded settings are
+ * rewritten by every run of the program, targeted at the device or not, so
+ * they are only trusted where the device's own resources agree with them.
+ */
+export function settingsMatchState(settings: DeviceSnapshot, cp: Checkpoint, device: string, devices: readonly string[], stack: string): boolean {
+    const d = settings.fleet.devices[0];
+    if (!d) return false;
+    const specs = planDevice(settings.fleet, d, stack);
+    const containers = (cp.resources ?? []).filter((r) => r.type === CONTAINER_TYPE && !r.delete && deviceOfUrn(r.urn, devices) === device);
+    if (containers.length !== specs.length) return false;
+    return specs.every((spec) => {
+        const r = containers.find((c) => resourceName(c.urn) === `${device}-${spec.service}`);
+        const inputs = r?.inputs ?? {};
+        const envs = [...((inputs.envs as string[] | undefined) ?? [])].sort();
+        const labels = Object.fromEntries(((inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [l.label, l.value]));
+        return (
+            inputs.image === spec.imageReference &&
+            JSON.stringify(envs) === JSON.stringify(Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`).sort()) &&
+            JSON.stringify(Object.entries(labels).sort()) === JSON.stringify(Object.entries(spec.labels).sort())
+        );
+    });
 }

@@ -129,3 +129,32 @@ describe("rollout records", () => {
         expect(fs.readdirSync(store.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     });
 });
+
+describe("trusting recorded settings", () => {
+    it("only where the state's containers of the device agree with them", async () => {
+        const { settingsMatchState } = await import("../../rollout/state");
+        const fleet = parseFleetConfig({
+            values: {
+                hardwareClass: "cpu", registry: { username: "u" }, release: { tag: "1.0.0" },
+                devices: [{ name: "dev-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }],
+                sshPrivateKey: TEST_PRIVATE_KEY, registryToken: "t",
+            },
+            secretKeys: new Set(["sshPrivateKey", "registryToken"]),
+        });
+        const settings = snapshotOf(fleet, fleet.devices[0]!);
+        const containers = planDevice(fleet, fleet.devices[0]!, "s").map((spec) => ({
+            urn: `urn:pulumi:s::edge-fleet::a$docker:index/container:Container::dev-01-${spec.service}`,
+            type: "docker:index/container:Container",
+            id: spec.service,
+            inputs: {
+                image: spec.imageReference,
+                envs: Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`),
+                labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+            },
+        }));
+        expect(settingsMatchState(settings, { resources: containers }, "dev-01", ["dev-01"], "s")).toBe(true);
+        const changed = containers.map((c) => (c.id === "tv_api" ? { ...c, inputs: { ...c.inputs, image: "x/tv_api:1.1.0" } } : c));
+        expect(settingsMatchState(settings, { resources: changed }, "dev-01", ["dev-01"], "s")).toBe(false);
+        expect(settingsMatchState(settings, { resources: containers.slice(1) }, "dev-01", ["dev-01"], "s")).toBe(false);
+    });
+});

@@ -44,10 +44,9 @@ export interface HealthWait {
 /** Polls once a second until the stack's `count` containers are all healthy. */
 export async function waitHealthy(api: DockerApi, w: HealthWait): Promise<void> {
     const deadline = Date.now() + w.timeoutSeconds * 1000;
-    let lines: string[] = [];
     for (;;) {
         const cs = await api.containers(`edge-fleet.stack=${w.stack}`).catch(() => []);
-        lines = cs.map((c) => `${c.Names[0]?.replace(/^\//, "")} ${c.Labels["edge-fleet.image"] ?? "?"} ${c.Status}`);
+        const lines = cs.map((c) => `${c.Names[0]?.replace(/^\//, "")} ${c.Labels["edge-fleet.image"] ?? "?"} ${c.Status}`);
         const healthy = cs.filter((c) => c.Status.includes("(healthy)")).length;
         const imageOk = !w.image || cs.some((c) => c.Names.includes(`/${w.image!.container}`) && (c.Labels["edge-fleet.image"] ?? "").endsWith(`:${w.image!.tag}`));
         if (cs.length === w.count && healthy === w.count && imageOk) return;

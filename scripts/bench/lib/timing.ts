@@ -49,7 +49,7 @@ export async function timed(name: string, c: Command, o: TimedOptions): Promise<
     try {
         await o.until?.();
     } catch (e) {
-        throw new Error(`${name}: ${(e as Error).message}\nlog: ${logFile}`);
+        throw new Error(`${name}: ${(e as Error).message}\nlog: ${logFile}`, { cause: e });
     }
     const seconds = secondsSince(t0);
     o.log(`${name}: ${seconds}s`);
