@@ -5,5 +5,6 @@
  */
 import { Scenario } from "../lib/scenario";
 import { deployVsCompose } from "./deploy-vs-compose";
+import { rolloutScenario } from "./rollout";
 
-export const SCENARIOS: readonly Scenario[] = [deployVsCompose];
+export const SCENARIOS: readonly Scenario[] = [deployVsCompose, rolloutScenario];
