@@ -44,6 +44,8 @@ beforeAll(() => {
     values.rollout = { canary: 1, waveSize: 2, parallelDevices: 2, soakSeconds: 5, healthTimeoutSeconds: 60 };
     stack = TestStack.create(STACK, values, devices[0]!);
     stack.destroy();
+    // Rollout records of earlier runs (README: beside the state, per stack) would be resumed.
+    fs.rmSync(path.join((process.env.PULUMI_BACKEND_URL ?? "").replace(/^file:\/\//, ""), ".edge-fleet", "rollouts", STACK), { recursive: true, force: true });
     for (const d of devices) {
         const left = docker(d, "ps", "-aq", "--filter", `label=edge-fleet.stack=${STACK}`).split(/\s+/).filter(Boolean);
         if (left.length > 0) docker(d, "rm", "-f", ...left);

@@ -106,6 +106,8 @@ export class TestStack {
         const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-stack-"));
         fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(scratch, "Pulumi.yaml"));
         const sel = run("pulumi", ["stack", "select", "--create", name, "--non-interactive", "--cwd", scratch]);
+        // A lock left by a test run that was killed; nothing else uses a test's stack.
+        run("pulumi", ["cancel", "--yes", "--stack", name, "--non-interactive", "--cwd", scratch]);
         fs.rmSync(scratch, { recursive: true, force: true });
         if (sel.code !== 0) throw new Error(`pulumi stack select ${name}: ${sel.stderr}`);
         stack.setConfig(values);
