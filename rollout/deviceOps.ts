@@ -50,13 +50,7 @@ export async function deployBatch(
             if (d) failed.set(d, engineMessage(diag.message));
         }
     };
-    // The components, and every resource the state already holds for these
-    // devices, so the refresh before the update covers exactly them.
-    const cp = await checkpoint(s);
-    const targets = [
-        ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
-        ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
-    ];
+    const targets = await deviceTargets(s, devices, allDevices);
     const r = await upTargets(s, { targets, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
     if (!r.ok && failed.size === 0) {
         // An error no resource owns (the program, the engine) fails every device
@@ -66,6 +60,20 @@ export async function deployBatch(
         for (const d of devices) failed.set(d, line || "pulumi up failed");
     }
     return { changed, failed };
+}
+
+/**
+ * What a targeted operation on these devices names: their components (the
+ * children follow with --target-dependents, including resources not created
+ * yet) and every resource the state already holds for them, their providers
+ * included, so that the refresh before the operation covers exactly them.
+ */
+export async function deviceTargets(s: FleetStack, devices: readonly string[], allDevices: readonly string[]): Promise<string[]> {
+    const cp = await checkpoint(s);
+    return [
+        ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+        ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
+    ];
 }
 
 /**

@@ -6,8 +6,9 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseFleetConfig } from "../config/parse";
 import { DeviceShell, SshMaterial } from "./deviceShell";
-import { PROJECT, openStack, readStackConfig } from "./pulumiStack";
-import { deviceOfUrn, edgeDeviceUrn, resourceName } from "./state";
+import { deviceTargets } from "./deviceOps";
+import { openStack, readStackConfig } from "./pulumiStack";
+import { deviceOfUrn, resourceName } from "./state";
 
 export interface DriftItem {
     readonly device: string;
@@ -62,7 +63,7 @@ export async function findDrift(stackName: string, configFile: string | undefine
             await s.stack.preview({
                 refresh: true,
                 targetDependents: true,
-                target: reachable.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+                target: await deviceTargets(s, reachable, names),
                 onEvent,
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             });
