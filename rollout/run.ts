@@ -16,7 +16,7 @@ import { rollBack } from "./rollback";
 import { gateDevices } from "./gating";
 import { deployBatch, removeOrphans } from "./deviceOps";
 import { batches, crossesAbortThreshold, planWaves } from "./strategy";
-import { Checkpoint, deployedDevice, settingsMatchState } from "./state";
+import { Checkpoint, deployedDevice, settingsMatchState, stateContainers } from "./state";
 import { snapshotOf } from "../plan/deviceSnapshot";
 import * as os from "node:os";
 
@@ -212,7 +212,12 @@ function recordBefore(ctx: RolloutContext, cp: Checkpoint): void {
             ...(kept ? [{ settings: kept.settings, imageDigests: { ...kept.imageDigests, ...deployed?.imageDigests } }] : []),
         ];
         const good = candidates.find((c) => settingsMatchState(c.settings, cp, d, ctx.names, ctx.s.name));
-        if (!good) continue;
+        if (!good) {
+            if (stateContainers(cp, d, ctx.names).length > 0) {
+                ctx.progress.log(`${d}: what it runs matches no recorded settings (deployed outside a rollout?); if it fails it is reported, not rolled back`);
+            }
+            continue;
+        }
         record.beforeSettings[d] = good.settings;
         record.devices[d]!.before = { ...good.imageDigests };
         store.saveLastGood(d, { settings: good.settings, imageDigests: { ...good.imageDigests }, rollout: record.id, at: new Date().toISOString() });
