@@ -96,7 +96,8 @@ function report(r: RolloutRecord, json: boolean): void {
     }
     const t = new Table({ head: ["device", "wave", "outcome", "before → after", "detail"], wordWrap: true, colWidths: [null, null, null, 44, 60], style: { head: [], border: [] } });
     for (const [name, d] of Object.entries(r.devices)) {
-        const changes = Object.keys({ ...d.before, ...d.after })
+        // Digests after are known once the device's update ran to the end.
+        const changes = Object.keys(d.after ? { ...d.before, ...d.after } : {})
             .filter((svc) => d.before?.[svc] !== d.after?.[svc])
             .map((svc) => `${svc}: ${short(d.before?.[svc])} → ${short(d.after?.[svc])}`);
         const problems = (d.problems ?? []).map((p) => `${p.service}: ${p.state}${p.healthOutput ? ` — last check: ${p.healthOutput}` : ""}`);

@@ -159,7 +159,8 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
     const reachable: string[] = [];
     await Promise.all(
         batch.map(async (d) => {
-            set(d, { status: "deploying", startedAt: new Date().toISOString() });
+            // A resumed device starts afresh: what an earlier attempt said no longer holds.
+            set(d, { status: "deploying", startedAt: new Date().toISOString(), reason: undefined, problems: undefined });
             const down = await ctx.shells.get(d)!.probe();
             if (down) set(d, { status: "unreachable", reason: `${down.reason}: ${down.detail}`, finishedAt: new Date().toISOString() });
             else reachable.push(d);
