@@ -20,15 +20,33 @@ export interface ConfigProblem {
 export type AddProblem = (path: readonly PropertyKey[] | string, message: string, value?: unknown, showValue?: boolean) => void;
 
 /** A list of problems and the function that appends to it. */
-export function problemCollector(): { readonly problems: ConfigProblem[]; readonly add: AddProblem } {
+export function problemCollector(secrets?: { readonly values: Readonly<Record<string, unknown>>; readonly keys: ReadonlySet<string> }): {
+    readonly problems: ConfigProblem[];
+    readonly add: AddProblem;
+} {
     const problems: ConfigProblem[] = [];
-    const add: AddProblem = (p, message, value, showValue = true) =>
+    // Whatever was stored with --secret, under any key (a mistyped one too),
+    // is never echoed: not as the value, not inside a message.
+    const hidden = [...(secrets?.keys ?? [])].flatMap((k) => leaves(secrets!.values[k])).filter((t) => t.length >= 6).sort((a, b) => b.length - a.length);
+    const redact = (text: string) => hidden.reduce((t, h) => t.split(h).join("<secret>"), text);
+    const add: AddProblem = (p, message, value, showValue = true) => {
+        const path = typeof p === "string" ? p : pathToString(p);
+        const top = typeof p === "string" ? p.split(/[.[]/)[0]! : String(p[0] ?? "");
+        const secret = secrets?.keys.has(top) === true;
         problems.push({
-            path: typeof p === "string" ? p : pathToString(p),
-            message,
-            ...(showValue ? { value: renderValue(value) } : {}),
+            path,
+            message: secret ? `${redact(message)} (the setting is a secret; its value is not shown)` : redact(message),
+            ...(showValue && !secret ? { value: redact(renderValue(value)) } : {}),
         });
+    };
     return { problems, add };
+}
+
+/** Every string inside a value, raw and as JSON escapes it. */
+function leaves(v: unknown): string[] {
+    if (typeof v === "string") return [v, JSON.stringify(v).slice(1, -1)];
+    if (v && typeof v === "object") return Object.values(v).flatMap(leaves);
+    return [];
 }
 
 /** The same field can fail in several passes (zod, then a semantic check); report it once. */

@@ -15,7 +15,7 @@ import { IMAGE_DIGEST, IMAGE_TAG, RawDevice, RawFleet, RawServiceOverride, SECRE
 const KNOWN_KEYS = [...Object.keys(fleetSchema.shape), ...SECRET_KEYS];
 
 export function parseFleetConfig(raw: RawConfig): FleetConfig {
-    const { problems, add } = problemCollector();
+    const { problems, add } = problemCollector({ values: raw.values, keys: raw.secretKeys });
 
     for (const key of Object.keys(raw.values)) {
         if (!KNOWN_KEYS.includes(key)) add(key, `unknown setting; allowed: ${KNOWN_KEYS.join(", ")}`, raw.values[key]);

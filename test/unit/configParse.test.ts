@@ -191,3 +191,37 @@ describe("allowed fields in messages", () => {
         expect(allowedKeysAt(["environment"])).toBeUndefined();
     });
 });
+
+describe("secret values in configuration errors", () => {
+    const TOKEN = "ghp_s3cr3tT0kenValue1234";
+    function messageOf(values: Record<string, any>, secretKeys: string[]): string {
+        try {
+            parseFleetConfig({ values, secretKeys: new Set(["sshPrivateKey", "registryToken", ...secretKeys]) });
+        } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            return (e as ConfigError).message;
+        }
+        throw new Error("expected a ConfigError");
+    }
+
+    it("are never echoed, whatever the key, even a mistyped one", () => {
+        const msg = messageOf({ ...validValues(), registrytoken: TOKEN }, ["registrytoken"]);
+        expect(msg).toContain("registrytoken: unknown setting");
+        expect(msg).toContain("its value is not shown");
+        expect(msg).not.toContain(TOKEN);
+    });
+
+    it("are not echoed by schema or semantic checks of a setting stored as a secret", () => {
+        const secretClass = "class-" + TOKEN;
+        const values = { ...validValues(), hardwareClass: secretClass, environment: { API: TOKEN }, devices: [{ name: TOKEN.toLowerCase(), host: TOKEN, hostPublicKey: TEST_HOST_KEY }] };
+        const msg = messageOf(values, ["hardwareClass", "environment", "devices"]);
+        expect(msg).toMatch(/hardwareClass: .*not shown/);
+        for (const s of [secretClass, TOKEN, TOKEN.toLowerCase()]) expect(msg).not.toContain(s);
+    });
+
+    it("are not echoed when a plain setting's message would quote them", () => {
+        const msg = messageOf({ ...validValues(), registryToken: TOKEN, registry: { username: "u", server: TOKEN } }, []);
+        expect(msg).toContain("registry.server");
+        expect(msg).not.toContain(TOKEN);
+    });
+});
