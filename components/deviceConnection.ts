@@ -75,7 +75,8 @@ export class DeviceConnection extends pulumi.ComponentResource {
             fs.writeFileSync(path.join(dir, "known_hosts"), `${knownHostsLine(args.host, args.port, args.hostPublicKey)}\n`, { mode: 0o600 });
             return dir;
         });
-        this.dockerHost = `ssh://${args.user}@${args.host}:${args.port}`;
+        // An IPv6 address goes in brackets in a URL.
+        this.dockerHost = `ssh://${args.user}@${args.host.includes(":") ? `[${args.host}]` : args.host}:${args.port}`;
         this.provider = new docker.Provider(
             `${name}-docker`,
             {

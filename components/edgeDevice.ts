@@ -83,7 +83,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
         this.containerIds = pulumi.all(entries.map(([, s]) => s.container.id)).apply((ids) => Object.fromEntries(entries.map(([n], i) => [n, ids[i]!])));
         this.imageDigests = pulumi.all(entries.map(([, s]) => s.repoDigest)).apply((ds) => Object.fromEntries(entries.map(([n], i) => [n, ds[i]!])));
         const tvPort = specs.find((s) => s.service === "tv_api")?.ports[0]?.external;
-        this.tvApiUrl = tvPort === undefined ? undefined : pulumi.output(`http://${device.host}:${tvPort}/status`);
+        this.tvApiUrl = tvPort === undefined ? undefined : pulumi.output(`http://${device.host.includes(":") ? `[${device.host}]` : device.host}:${tvPort}/status`);
         this.settings = snapshotOf(fleet, device);
         this.registerOutputs({ containerIds: this.containerIds, imageDigests: this.imageDigests, tvApiUrl: this.tvApiUrl, settings: this.settings });
     }

@@ -63,6 +63,11 @@ export function checkStorageRoot(p: PropertyKey[], root: string, add: AddProblem
         add(p, "must be an absolute path on the device, such as /srv/vv-video", root);
         return;
     }
+    if (/[:,]/.test(root)) {
+        // Docker's bind-mount syntax separates fields with ':' and options with ','.
+        add(p, "must not contain ':' or ',', which Docker's bind mounts use as separators", root);
+        return;
+    }
     const normal = path.posix.normalize(root).replace(/\/+$/, "");
     if (normal === "" || root.split("/").includes("..") || normal !== root.replace(/\/+$/, "")) {
         add(p, `must be a normalised absolute path without '..' or '//' (did you mean ${JSON.stringify(normal || "/")}?)`, root);

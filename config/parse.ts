@@ -53,7 +53,8 @@ function buildFleet(raw: RawFleet, add: AddProblem): FleetConfig {
         const prevName = names.get(d.name);
         if (prevName !== undefined) add(["devices", i, "name"], `duplicate device name; devices[${prevName}] already uses it`, d.name);
         else names.set(d.name, i);
-        const endpoint = `${d.user ?? STACK_DEFAULTS.sshUser}@${d.host}:${d.port ?? STACK_DEFAULTS.sshPort}`;
+        // One machine, whatever user name or letter case reaches it: its containers have fixed names.
+        const endpoint = `${d.host.toLowerCase()}:${d.port ?? STACK_DEFAULTS.sshPort}`;
         const prevEndpoint = endpoints.get(endpoint);
         if (prevEndpoint !== undefined) add(["devices", i, "host"], `devices[${prevEndpoint}] already deploys to ${endpoint}; one device, one entry`, d.host);
         else endpoints.set(endpoint, i);
@@ -63,7 +64,8 @@ function buildFleet(raw: RawFleet, add: AddProblem): FleetConfig {
     const wt = raw.watchtower ?? {};
     const watched = wt.services ?? STACK_DEFAULTS.watchtower.services;
     watched.forEach((svc, i) => {
-        if (svc === "watchtower" || svc === "self_monitor") {
+        if (watched.indexOf(svc) !== i) add(["watchtower", "services", i], `named twice (first at watchtower.services[${watched.indexOf(svc)}])`, svc);
+        else if (svc === "watchtower" || svc === "self_monitor") {
             add(["watchtower", "services", i], "watchtower only watches the video services, not the fleet's own agents", svc);
         } else if (devices.length > 0 && !devices.some((d) => d.services.some((s) => s.name === svc))) {
             add(["watchtower", "services", i], "service is not enabled on any device", svc);
@@ -158,6 +160,9 @@ function resolveImages(raw: RawFleet, registry: FleetConfig["registry"], add: Ad
         }
         if (r.tag !== undefined && !IMAGE_TAG.test(r.tag)) {
             add([...p, "tag"], "must be an image tag: letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'", r.tag);
+        }
+        if (r.digest !== undefined && r.tag !== undefined) {
+            add([...p, "digest"], "give either a tag or a digest for one service, not both (a digest pins exactly; the tag would be ignored)", r.digest);
         }
         if (r.digest !== undefined && !IMAGE_DIGEST.test(r.digest)) {
             add([...p, "digest"], "must be sha256: followed by 64 lower-case hex digits", r.digest);

@@ -4,6 +4,7 @@
  * once (limits against the hardware class, duplicate names) live in checks.ts
  * and parse.ts. Error messages list the allowed fields from these shapes.
  */
+import { isIPv6 } from "node:net";
 import { z } from "zod";
 import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
 import { rolloutSchema } from "./rolloutStrategy";
@@ -11,7 +12,6 @@ import { rolloutSchema } from "./rolloutStrategy";
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const IPV6 = /^[0-9A-Fa-f:]+$/;
 /** `ssh-keyscan` output without the host name: the key type and base64 body. */
 export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
 /** A registry host, optionally with a port: `ghcr.io`, `registry.local:5000`, `10.0.0.1:5000`. */
@@ -88,9 +88,13 @@ const releaseImageSchema = z
 export const deviceSchema = z
     .object({
         name: z.string().regex(DNS_LABEL, "must be a lower-case DNS label: letters, digits and '-', at most 63 characters"),
-        host: z.string().refine((h) => IPV4.test(h) || HOSTNAME.test(h) || (h.includes(":") && IPV6.test(h)), {
-            message: "must be a host name or an IP address",
-        }),
+        host: z
+            .string()
+            // All digits and dots is an IPv4 address or nothing: `999.1.1.1` is not a host name.
+            .refine((h) => !/^[\d.]+$/.test(h) || IPV4.test(h), { message: "must be a valid IPv4 address (four numbers 0-255)" })
+            .refine((h) => /^[\d.]+$/.test(h) || HOSTNAME.test(h) || (h.includes(":") && isIPv6(h)), {
+                message: "must be a host name, an IPv4 address or an IPv6 address (without brackets)",
+            }),
         port: z.number().int().min(1).max(65535, "must be a TCP port, 1-65535").optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name").optional(),
         hostPublicKey: z
@@ -112,7 +116,7 @@ export const fleetSchema = z
         registry: z
             .object({
                 server: z.string().regex(REGISTRY_SERVER, "must be a registry host such as ghcr.io or registry.local:5000").optional(),
-                username: z.string().min(1, "must not be empty"),
+                username: z.string().min(1, "must not be empty").regex(/^[^:\s]+$/, "must not contain ':' or white space (Docker joins it to the token with ':')"),
                 namespace: z.string().regex(REPOSITORY_PATH, "must be a lower-case repository path such as my-org or my-org/team").optional(),
                 token: credentialField(),
                 password: credentialField(),

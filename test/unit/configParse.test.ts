@@ -110,9 +110,22 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["cpus finer than 0.01", (v) => (v.services = { tv_api: { cpus: 0.333 } }), ["services.tv_api.cpus: must be a multiple of 0.01 (got 0.333)"]],
     ["device cpus beyond the class", (v) => (v.devices[0].services = { tv_api: { cpus: 13 } }), ["devices[0].services.tv_api.cpus: must be more than 0 and at most 12"]],
     ["duplicate device names", (v) => v.devices.push({ name: "dev-01", host: "10.1.0.6", hostPublicKey: TEST_HOST_KEY }), ['devices[1].name: duplicate device name; devices[0] already uses it (got "dev-01")']],
-    ["two entries for one device", (v) => v.devices.push({ name: "dev-02", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }), ["devices[1].host: devices[0] already deploys to edge@10.1.0.5:22; one device, one entry"]],
+    ["two entries for one device", (v) => v.devices.push({ name: "dev-02", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }), ["devices[1].host: devices[0] already deploys to 10.1.0.5:22; one device, one entry"]],
+    ["one device under another user name and letter case", (v) => {
+        v.devices[0].host = "edge-01.example.com";
+        v.devices.push({ name: "dev-02", host: "EDGE-01.example.com", user: "root", hostPublicKey: TEST_HOST_KEY });
+    }, ['devices[1].host: devices[0] already deploys to edge-01.example.com:22; one device, one entry (got "EDGE-01.example.com")']],
+    ["IPv4 address with a number over 255", (v) => (v.devices[0].host = "999.1.1.1"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "999.1.1.1")']],
+    ["IPv4 address ending in 256", (v) => (v.devices[0].host = "10.1.0.256"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "10.1.0.256")']],
+    ["IPv6 address in brackets", (v) => (v.devices[0].host = "[fd00::5]"), ['devices[0].host: must be a host name, an IPv4 address or an IPv6 address (without brackets) (got "[fd00::5]")']],
+    ["storage root with ':'", (v) => (v.videoStorageRoot = "/srv/video:ro"), ["videoStorageRoot: must not contain ':' or ',', which Docker's bind mounts use as separators (got \"/srv/video:ro\")"]],
+    ["storage root with ','", (v) => (v.devices[0].videoStorageRoot = "/srv/a,b"), ["devices[0].videoStorageRoot: must not contain ':' or ','"]],
+    ["registry user name with ':'", (v) => (v.registry.username = "vv:deploy"), ["registry.username: must not contain ':' or white space"]],
+    ["registry user name with a newline", (v) => (v.registry.username = "vv\ndeploy"), ["registry.username: must not contain ':' or white space"]],
+    ["a service watched twice", (v) => (v.watchtower = { services: ["agent_dvr", "scene_scanner", "agent_dvr"] }), ['watchtower.services[2]: named twice (first at watchtower.services[0]) (got "agent_dvr")']],
+    ["a tag and a digest for one service", (v) => (v.release = { tag: "2.2.0", services: { tv_api: { tag: "2.2.1", digest: `sha256:${"a".repeat(64)}` } } }), ["release.services.tv_api.digest: give either a tag or a digest for one service, not both"]],
     ["device name not a DNS label", (v) => (v.devices[0].name = "Lobby_01"), ['devices[0].name: must be a lower-case DNS label', '(got "Lobby_01")']],
-    ["bad host", (v) => (v.devices[0].host = "10.1.0.5; rm -rf /"), ["devices[0].host: must be a host name or an IP address"]],
+    ["bad host", (v) => (v.devices[0].host = "10.1.0.5; rm -rf /"), ["devices[0].host: must be a host name, an IPv4 address or an IPv6 address (without brackets)"]],
     ["port out of range", (v) => (v.devices[0].port = 70000), ["devices[0].port: must be a TCP port, 1-65535 (got 70000)"]],
     ["missing host key", (v) => delete v.devices[0].hostPublicKey, ["devices[0].hostPublicKey: required"]],
     ["host key with a host name prefix", (v) => (v.devices[0].hostPublicKey = `10.1.0.5 ${TEST_HOST_KEY}`), ["devices[0].hostPublicKey: must be the device's SSH host public key as `<type> <base64>`"]],
@@ -189,6 +202,15 @@ describe("allowed fields in messages", () => {
         expect(allowedKeysAt(["devices", 0, "services", "tv_api", "healthcheck"])).toEqual(["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds"]);
         expect(allowedKeysAt(["release", "services", "tv_api"])).toEqual(["repository", "tag", "digest"]);
         expect(allowedKeysAt(["environment"])).toBeUndefined();
+    });
+});
+
+describe("device addresses", () => {
+    it("accepts an IPv6 address, and a digest for one service beside the release tag", () => {
+        const values = { ...validValues(), devices: [{ name: "dev-01", host: "fd00::5", hostPublicKey: TEST_HOST_KEY }], release: { tag: "2.2.0", services: { tv_api: { digest: `sha256:${"a".repeat(64)}` } } } };
+        const fleet = parseFleetConfig({ values, secretKeys: new Set(["sshPrivateKey", "registryToken"]) });
+        expect(fleet.devices[0]!.host).toBe("fd00::5");
+        expect(fleet.devices[0]!.services.find((x) => x.name === "tv_api")!.image.digest).toBe(`sha256:${"a".repeat(64)}`);
     });
 });
 

@@ -117,3 +117,14 @@ describe.each(["Pulumi.edge-jetson.yaml", "Pulumi.edge-x86.yaml", "Pulumi.local.
         }
     });
 });
+
+describe("a device reached over IPv6", () => {
+    it("gets its address in brackets in the docker host URL and in tv_api's URL", async () => {
+        const values = stackConfig("Pulumi.edge-x86.yaml");
+        values.devices = [{ ...(values.devices as Record<string, unknown>[])[0], host: "fd00::5", port: 22 }];
+        const { resources, outputs } = await runProgram(values);
+        const provider = byType(resources, "pulumi:providers:docker")[0]!;
+        expect(provider.inputs.host).toBe("ssh://edge@[fd00::5]:22");
+        expect((outputs.deviceOutputs as { tvApiUrl: string }[])[0]!.tvApiUrl).toBe("http://[fd00::5]:8000/status");
+    });
+});
