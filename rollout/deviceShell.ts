@@ -33,7 +33,8 @@ export class SshMaterial {
     readonly keyFile: string;
 
     constructor(privateKey: string) {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
+        removeStaleMaterial();
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
         fs.chmodSync(this.dir, 0o700);
         this.keyFile = path.join(this.dir, "id_deploy");
         fs.writeFileSync(this.keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
@@ -50,6 +51,26 @@ export class SshMaterial {
 
     dispose(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+const PREFIX = "edge-fleet-ssh-";
+
+/**
+ * A run killed with SIGKILL cannot remove its key; the next run on this
+ * machine does, for every directory whose process is gone.
+ */
+function removeStaleMaterial(): void {
+    for (const name of fs.readdirSync(os.tmpdir())) {
+        const pid = Number(/^edge-fleet-ssh-(\d+)-/.exec(name)?.[1]);
+        if (!pid || pid === process.pid) continue;
+        let alive = true;
+        try {
+            process.kill(pid, 0);
+        } catch {
+            alive = false;
+        }
+        if (!alive) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
     }
 }
 

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -175,6 +176,8 @@ describe("edge-fleet rollout over four devices", () => {
         await run.done;
         const again = rollout();
         expect(again.code, again.stdout + again.stderr).toBe(0);
+        // The killed run could not remove its copy of the deploy key; the next one did.
+        expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("edge-fleet-ssh-"))).toEqual([]);
         for (const d of devices) {
             expect(runningDigests(d, "tv_api"), d.name).toContain(target);
             expect(healthOf(d), d.name).toEqual(allHealthy());
