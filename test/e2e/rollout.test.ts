@@ -177,7 +177,7 @@ describe("edge-fleet rollout over four devices", () => {
         const again = rollout();
         expect(again.code, again.stdout + again.stderr).toBe(0);
         // The killed run could not remove its copy of the deploy key; the next one did.
-        expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("edge-fleet-ssh-"))).toEqual([]);
+        expect(fs.readdirSync(os.tmpdir()).filter((n) => /^edge-fleet-ssh-\d+-/.test(n))).toEqual([]);
         for (const d of devices) {
             expect(runningDigests(d, "tv_api"), d.name).toContain(target);
             expect(healthOf(d), d.name).toEqual(allHealthy());
