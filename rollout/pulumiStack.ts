@@ -156,6 +156,12 @@ export async function clearPendingOperations(s: FleetStack, log: (m: string) => 
     return names;
 }
 
+/** The CLI's own `error:` line from a failed command, else the first line of the message. */
 export function firstLine(e: unknown): string {
-    return String((e as Error)?.message ?? e).trim().split("\n")[0] ?? "";
+    const lines = String((e as Error)?.message ?? e).trim().split("\n");
+    for (const l of lines) {
+        const m = /(?:^|\s)error: (.+)$/.exec(l);
+        if (m) return m[1]!.trim();
+    }
+    return lines[0] ?? "";
 }

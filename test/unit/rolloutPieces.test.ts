@@ -158,3 +158,11 @@ describe("trusting recorded settings", () => {
         expect(settingsMatchState(settings, { resources: containers.slice(1) }, "dev-01", ["dev-01"], "s")).toBe(false);
     });
 });
+
+describe("CLI errors", () => {
+    it("are shown by the CLI's own error line, not the wrapper's", async () => {
+        const { firstLine } = await import("../../rollout/pulumiStack");
+        expect(firstLine(new Error("code: -2\n stdout: \n stderr: error: no stack named 'nope' found\n"))).toBe("no stack named 'nope' found");
+        expect(firstLine(new Error("plain failure\nmore"))).toBe("plain failure");
+    });
+});
