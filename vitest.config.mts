@@ -10,6 +10,8 @@ export default defineConfig({
                     // Each stack test imports the program afresh under its own mocks.
                     isolate: true,
                     testTimeout: 30_000,
+                    // Mocked stacks name devices that do not exist: no ssh master is opened for them.
+                    env: { EDGE_FLEET_SSH_MULTIPLEX: "off" },
                 },
             },
             {

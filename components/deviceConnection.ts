@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { writeDeviceKey } from "../ssh/keyFiles";
+import { openMaster, sharingOptions } from "../ssh/master";
 
 export interface DeviceConnectionArgs {
     readonly stack: string;
@@ -18,12 +18,6 @@ export interface DeviceConnectionArgs {
     readonly registryToken: pulumi.Input<string>;
 }
 
-/** Where ssh finds the deploy key and pinned host key; outside the repo and per stack. */
-export function sshMaterialDir(stack: string, deviceName: string): string {
-    const base = process.env.EDGE_FLEET_SSH_DIR ?? path.join(os.homedir(), ".edge-fleet", "ssh");
-    return path.join(base, stack, deviceName);
-}
-
 export function knownHostsLine(host: string, port: number, hostPublicKey: string): string {
     return `${port === 22 ? host : `[${host}]:${port}`} ${hostPublicKey}`;
 }
@@ -31,10 +25,18 @@ export function knownHostsLine(host: string, port: number, hostPublicKey: string
 /**
  * Options for the `ssh` that Docker runs to reach the device. Host-key
  * checking is strict and against the pinned key only: no global or user
- * known_hosts, no trust on first use.
+ * known_hosts, no trust on first use. `-F none` first: a `Host *` block in
+ * the operator's ~/.ssh/config or /etc/ssh/ssh_config (a ProxyCommand, a
+ * KnownHostsCommand, a weaker StrictHostKeyChecking) must not apply.
  */
 export function sshOptions(dir: string): string[] {
+    return [...connectionOptions(dir), ...sharingOptions(dir)];
+}
+
+/** The options of one connection of its own; ssh takes the first value given, so sharing comes after. */
+function connectionOptions(dir: string): string[] {
     return [
+        "-F", "none",
         "-o", "BatchMode=yes",
         "-o", "IdentitiesOnly=yes",
         "-i", path.join(dir, "id_deploy"),
@@ -56,8 +58,9 @@ export const DEVICE_CONNECTION_PREVIOUS_TYPE = "edge-fleet:device:Connection";
 
 /**
  * The Docker provider of one device, over SSH. The private key must exist as
- * a file for ssh; it is written with mode 0600 outside the work tree at a
- * stable path, so provider inputs do not change from run to run.
+ * a file for ssh; it is written with mode 0600 in a private directory at a
+ * stable path, so provider inputs do not change from run to run, and removed
+ * when the Pulumi run ends (ssh/keyFiles.ts).
  */
 export class DeviceConnection extends pulumi.ComponentResource {
     readonly provider: docker.Provider;
@@ -65,14 +68,12 @@ export class DeviceConnection extends pulumi.ComponentResource {
 
     constructor(name: string, args: DeviceConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(DEVICE_CONNECTION_TYPE, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: DEVICE_CONNECTION_PREVIOUS_TYPE }] });
-        const dir = sshMaterialDir(args.stack, args.deviceName);
         // Writing the key is a local side effect, not a resource: it must
         // happen before the provider dials the device, in preview too.
-        const materialDir = pulumi.output(args.sshPrivateKey).apply((key) => {
-            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-            fs.writeFileSync(path.join(dir, "id_deploy"), key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 });
-            fs.chmodSync(path.join(dir, "id_deploy"), 0o600);
-            fs.writeFileSync(path.join(dir, "known_hosts"), `${knownHostsLine(args.host, args.port, args.hostPublicKey)}\n`, { mode: 0o600 });
+        const materialDir = pulumi.output(args.sshPrivateKey).apply(async (key) => {
+            const dir = writeDeviceKey(args.stack, args.deviceName, key, knownHostsLine(args.host, args.port, args.hostPublicKey));
+            // Before the provider dials: its first burst of connections then shares one.
+            await openMaster(connectionOptions(dir), dir, `${args.user}@${args.host}`, args.port);
             return dir;
         });
         // An IPv6 address goes in brackets in a URL.

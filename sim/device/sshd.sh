@@ -71,11 +71,8 @@ PrintMotd no
 X11Forwarding no
 # Like on a real device: the CLI's default socket is the device's daemon.
 SetEnv DOCKER_HOST=unix:///var/run/docker.sock
-# Every Docker API connection of a deploy is its own ssh session: a Pulumi
-# update opens dozens at once, more than the default 10 unauthenticated
-# connections that sshd accepts before it starts dropping new ones.
-MaxStartups 100:30:200
-MaxSessions 100
+# sshd's own limits (MaxStartups 10:30:100, MaxSessions 10), as on a stock
+# device: a deploy must live with them.
 LogLevel VERBOSE
 EOF
     mv "$D_SSHD_CONFIG.new" "$D_SSHD_CONFIG"

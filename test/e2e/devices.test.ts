@@ -4,7 +4,7 @@
  * refuse that device by name and leave the healthy device alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimDevice, TestStack, docker, inspectStack, localConfig, simDevice, stackFilter } from "./support";
+import { SimDevice, TestStack, docker, inspectStack, localConfig, programKeysGone, simDevice, stackFilter } from "./support";
 
 const STACK = "e2e-devices";
 let good: SimDevice;
@@ -68,5 +68,33 @@ describe("a device that is not what the stack expects", () => {
         const out = up.stdout + up.stderr;
         expect(out).toMatch(/sim-edge-gone-[a-z_-]+ creating \(\d+s\) error: .*ssh:\/\/edge@10\.77\.0\.250:22 is reachable/);
         expect(ids()).toEqual(before);
+    });
+
+    // Issue: "no key file remains after a preview, an up, a failed up and an interrupted up".
+    it("leaves no deploy key on disk after a preview, an up, a failed up and an interrupted up", async () => {
+        stack.setConfig(values);
+        expect(stack.preview().code).toBe(0);
+        expect(await programKeysGone(STACK)).toBe(true);
+        expect(stack.up().code).toBe(0);
+        expect(await programKeysGone(STACK)).toBe(true);
+
+        const impostor = { ...localConfig([other], "e2e-devices").devices[0], hostPublicKey: good.hostPublicKey };
+        stack.setConfig({ ...values, devices: [...values.devices, impostor] });
+        expect(stack.up().code).not.toBe(0);
+        expect(await programKeysGone(STACK)).toBe(true);
+
+        // A change that takes a while (tv_api is replaced and waited for), cut short by Ctrl-C.
+        stack.setConfig({ ...values, services: { ...values.services, tv_api: { ...values.services?.tv_api, memoryMiB: 320 } } });
+        const up = stack.upAsync();
+        await new Promise((r) => setTimeout(r, 8000));
+        process.kill(up.child.pid!, "SIGINT");
+        const interrupted = await up.done;
+        expect(interrupted.code).not.toBe(0);
+        expect(await programKeysGone(STACK)).toBe(true);
+
+        stack.setConfig(values);
+        const again = stack.up();
+        expect(again.code, again.stdout + again.stderr).toBe(0);
+        expect(await programKeysGone(STACK)).toBe(true);
     });
 });

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { LABEL_PREFIX } from "../../config/defaults";
 import { projectKey, projectValues } from "../../config/keys";
+import { sshBaseDir } from "../../ssh/keyFiles";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
@@ -134,6 +135,11 @@ export class TestStack {
         return this.pulumi("up", "--yes", "--suppress-progress", ...args);
     }
 
+    /** `pulumi up` in the background, so that a test can interrupt it. */
+    upAsync(...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+        return background("pulumi", ["up", "--stack", this.name, "--config-file", this.configFile, "--non-interactive", "--yes", "--suppress-progress", ...args]);
+    }
+
     preview(...args: string[]): RunResult {
         return this.pulumi("preview", "--suppress-progress", ...args);
     }
@@ -251,13 +257,13 @@ export function edgeFleet(...args: string[]): RunResult {
 
 /** The same, started in the background (its own process group, so a test can SIGKILL it and the CLI it runs). */
 export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+    return background(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "bin", "edge-fleet.cjs"), ...args]);
+}
+
+/** A command in its own process group, its output collected for the result. */
+export function background(cmd: string, args: readonly string[]): { child: ChildProcess; done: Promise<RunResult> } {
     const t0 = Date.now();
-    const child = spawn(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "bin", "edge-fleet.cjs"), ...args], {
-        cwd: ROOT,
-        env: process.env,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(cmd, args, { cwd: ROOT, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -265,11 +271,24 @@ export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: 
     const done = new Promise<RunResult>((resolve) =>
         child.on("close", (code, signal) => {
             const r = { code: code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : -1), stdout, stderr, seconds: (Date.now() - t0) / 1000 };
-            fs.appendFileSync(TRANSCRIPT, `$ edge-fleet ${args.join(" ")}\n${stdout}\n${stderr}\n`);
+            fs.appendFileSync(TRANSCRIPT, `$ ${path.basename(cmd)} ${args.join(" ")}\n${stdout}\n${stderr}\n`);
             resolve(r);
         }),
     );
     return { child, done };
+}
+
+/**
+ * Whether the deploy key files the program wrote for a stack are gone, waiting
+ * a few seconds for the clean-up that follows the end of the Pulumi CLI.
+ */
+export async function programKeysGone(stack: string, seconds = 10): Promise<boolean> {
+    const dir = path.join(sshBaseDir(), stack);
+    for (let i = 0; i < seconds * 4; i++) {
+        if (!fs.existsSync(dir)) return true;
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
 }
 
 /**

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { SimDevice } from "./device";
 import { Command, capture, check } from "./run";
+import { sshBaseDir } from "../../../ssh/keyFiles";
 
 export class BenchStack {
     readonly configFile: string;
@@ -101,8 +102,7 @@ export class BenchStack {
             await capture({ cmd: "pulumi", args: ["--cwd", this.root, "stack", "rm", this.name, "--yes", "--force", "--preserve-config", "--non-interactive"] });
         }
         fs.rmSync(this.configFile, { force: true });
-        // Where the program writes the deploy key (components/deviceConnection.ts).
-        const sshDir = process.env.EDGE_FLEET_SSH_DIR ?? path.join(os.homedir(), ".edge-fleet", "ssh");
-        fs.rmSync(path.join(sshDir, this.name), { recursive: true, force: true });
+        // Normally gone already: the program's key files last only as long as a run.
+        fs.rmSync(path.join(sshBaseDir(), this.name), { recursive: true, force: true });
     }
 }

@@ -1,0 +1,79 @@
+/**
+ * One multiplexed SSH connection per device for the length of a run.
+ *
+ * Docker's ssh connection helper opens a new `ssh` for every connection to
+ * the daemon, and a deploy holds a dozen or more at once. A stock sshd
+ * (MaxStartups 10:30:100) starts dropping new connections while more than
+ * ten are still authenticating, so a burst of separate connections fails at
+ * random. A master connection, opened before the docker provider dials,
+ * carries up to sshd's MaxSessions (10) sessions with no new handshake; a
+ * session beyond that falls back to a connection of its own, as does every
+ * session if the master could not be opened.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** A Unix socket path longer than this does not fit in sockaddr_un on every system. */
+const MAX_SOCKET_PATH = 100;
+/** Seconds the master stays after its last session: long enough to bridge the gaps of a run. */
+export const CONTROL_PERSIST_SECONDS = 60;
+/** How long the program waits for the master before letting sessions connect on their own. */
+const MASTER_WAIT_SECONDS = 15;
+
+/** The control socket of a device's master, or undefined where sharing is off or the path is too long. */
+export function controlPath(keyDir: string): string | undefined {
+    if (process.env.EDGE_FLEET_SSH_MULTIPLEX === "off") return undefined;
+    const p = path.join(keyDir, "mux");
+    return Buffer.byteLength(p) <= MAX_SOCKET_PATH ? p : undefined;
+}
+
+/** What sessions add to use the master; ControlMaster=no: a session never becomes a master itself. */
+export function sharingOptions(keyDir: string): string[] {
+    const socket = controlPath(keyDir);
+    return socket ? ["-o", "ControlMaster=no", "-o", `ControlPath=${socket}`] : [];
+}
+
+/**
+ * Opens the master unless one is running, and resolves once it is up or has
+ * failed (an unreachable device is reported by the sessions themselves).
+ */
+export function openMaster(baseOptions: readonly string[], keyDir: string, destination: string, port: number): Promise<void> {
+    const socket = controlPath(keyDir);
+    if (!socket) return Promise.resolve();
+    if (fs.existsSync(socket)) {
+        // A master of an earlier run that is still alive is reused; a stale socket is replaced.
+        const check = spawn("ssh", ["-F", "none", "-o", `ControlPath=${socket}`, "-O", "check", destination], { stdio: "ignore" });
+        return new Promise((resolve) =>
+            check.on("close", (code) => {
+                if (code === 0) return resolve();
+                fs.rmSync(socket, { force: true });
+                resolve(openMaster(baseOptions, keyDir, destination, port));
+            }),
+        );
+    }
+    const args = [
+        ...baseOptions,
+        "-o", "ControlMaster=yes",
+        "-o", `ControlPath=${socket}`,
+        "-o", `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
+        "-p", String(port),
+        // -N: no command; -f: into the background once authenticated, so it outlives this program.
+        "-N", "-f",
+        destination,
+    ];
+    const child = spawn("ssh", args, { stdio: "ignore", detached: true });
+    child.unref();
+    return new Promise((resolve) => {
+        const timer = setTimeout(resolve, MASTER_WAIT_SECONDS * 1000);
+        timer.unref();
+        child.on("close", () => {
+            clearTimeout(timer);
+            resolve();
+        });
+        child.on("error", () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    });
+}
