@@ -26,6 +26,9 @@ export function applyProjectEnv(): void {
     set("PULUMI_SKIP_UPDATE_CHECK", "true");
     set("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true");
     set("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true");
+    // Refresh and destroy configure the providers from the state, before any
+    // program runs; the deploy keys are written only by the program.
+    set("PULUMI_RUN_PROGRAM", "true");
     const passphraseFile = path.join(cache, "stacks", "passphrase");
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && fs.existsSync(passphraseFile)) set("PULUMI_CONFIG_PASSPHRASE_FILE", passphraseFile);
     const bins = [path.join(cache, "bin"), path.join(ROOT, "node_modules", ".bin")];

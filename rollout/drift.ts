@@ -62,6 +62,8 @@ export async function findDrift(stackName: string, configFile: string | undefine
         if (reachable.length > 0) {
             await s.stack.preview({
                 refresh: true,
+                // The deploy keys exist only while the program runs (ssh/keyFiles.ts).
+                runProgram: true,
                 targetDependents: true,
                 target: await deviceTargets(s, reachable, names),
                 onEvent,

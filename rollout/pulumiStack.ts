@@ -94,6 +94,9 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
                 // this only the component itself would be updated.
                 targetDependents: true,
                 refresh: true,
+                // The refresh dials the devices before the program has run;
+                // running it first writes the deploy keys ssh needs (ssh/keyFiles.ts).
+                runProgram: true,
                 continueOnError: true,
                 onEvent: r.onEvent,
                 message: r.message,

@@ -16,6 +16,9 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p "$EDGE_FLEET_CACHE/state" "$EDGE_FLEET_BIN"
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+# Refresh and destroy run the program first: it writes the deploy keys that
+# ssh needs for as long as the run lasts (ssh/keyFiles.ts).
+export PULUMI_RUN_PROGRAM="${PULUMI_RUN_PROGRAM:-true}"
 
 # The npm package `node` provides a current Node.js; npm scripts already put
 # node_modules/.bin first, this does the same for scripts run directly.

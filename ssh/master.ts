@@ -62,11 +62,11 @@ export function openMaster(baseOptions: readonly string[], keyDir: string, desti
         "-N", "-f",
         destination,
     ];
+    // Not unref'd: the program must stay alive until the master is up, or the
+    // provider waiting on this promise would never be registered.
     const child = spawn("ssh", args, { stdio: "ignore", detached: true });
-    child.unref();
     return new Promise((resolve) => {
         const timer = setTimeout(resolve, MASTER_WAIT_SECONDS * 1000);
-        timer.unref();
         child.on("close", () => {
             clearTimeout(timer);
             resolve();
