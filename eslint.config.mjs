@@ -13,6 +13,9 @@ const nodeGlobals = {
     require: "readonly",
     module: "writable",
     __dirname: "readonly",
+    setInterval: "readonly",
+    clearInterval: "readonly",
+    setTimeout: "readonly",
 };
 
 export default tseslint.config(

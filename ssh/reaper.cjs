@@ -40,7 +40,7 @@ function reap() {
 // The devices' shared ssh connections (ssh/master.ts) end with the run
 // rather than idling on until their persist time runs out.
 function closeMasters() {
-    let devices = [];
+    let devices;
     try {
         devices = fs.readdirSync(stackDir);
     } catch {

@@ -3,8 +3,12 @@
  * key does not match the pinned one, or it cannot be reached. The deploy must
  * refuse that device by name and leave the healthy device alone.
  */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimDevice, TestStack, docker, inspectStack, localConfig, programKeysGone, simDevice, stackFilter } from "./support";
+import { ROOT, SimDevice, TestStack, checksums, docker, inspectStack, localConfig, programKeysGone, simDevice, stackFilter, waitFor } from "./support";
 
 const STACK = "e2e-devices";
 let good: SimDevice;
@@ -97,4 +101,46 @@ describe("a device that is not what the stack expects", () => {
         expect(again.code, again.stdout + again.stderr).toBe(0);
         expect(await programKeysGone(STACK)).toBe(true);
     });
+
+    // Issue: "SSH cut in the middle of an up ... ends with a clear error naming
+    // the device, and the next run converges with no data lost".
+    it("fails with the device's name when SSH is cut in the middle of an up, and the next up converges with every file kept", async () => {
+        stack.setConfig(values);
+        expect(stack.up().code).toBe(0);
+        const root = values.devices[0].videoStorageRoot as string;
+        for (const dir of ["input", "processed", "summaries", "loglines", "playlists"]) {
+            fs.mkdirSync(path.join(root, dir), { recursive: true });
+            fs.writeFileSync(path.join(root, dir, "e2e-cut-archive.bin"), randomBytes(128 * 1024));
+        }
+        const archives = () => Object.fromEntries(Object.entries(checksums(root)).filter(([f]) => f.endsWith("e2e-cut-archive.bin")));
+        const before = archives();
+        expect(Object.keys(before)).toHaveLength(5);
+
+        // tv_api's replacement waits for its healthcheck: the cut lands while it waits.
+        stack.setConfig({ ...values, services: { ...values.services, tv_api: { ...values.services?.tv_api, memoryMiB: 288 } } });
+        const up = stack.upAsync();
+        await waitFor("tv_api being replaced", 240, () => docker(good, "ps", "-a", "--filter", "name=^tv_api$", "--format", "{{.ID}}").trim() !== ids().tv_api);
+        sim("fault", good.name, "partition");
+        let cut;
+        try {
+            cut = await up.done;
+        } finally {
+            sim("fault", good.name, "heal");
+        }
+        expect(cut.code).not.toBe(0);
+        expect(cut.stdout + cut.stderr).toMatch(/sim-edge-03-[a-z_-]+.*error/);
+        expect(await programKeysGone(STACK)).toBe(true);
+
+        const again = stack.up();
+        expect(again.code, again.stdout + again.stderr).toBe(0);
+        expect(stack.preview("--expect-no-changes").code).toBe(0);
+        const running = inspectStack(good, STACK);
+        expect(running.tv_api.HostConfig.Memory).toBe(288 * 1024 * 1024);
+        for (const [name, c] of Object.entries(running)) expect(c.State.Health?.Status ?? "healthy", name).toBe("healthy");
+        expect(archives()).toEqual(before);
+    });
 });
+
+function sim(...args: string[]): void {
+    execFileSync("bash", [path.join(ROOT, "sim", "device.sh"), ...args], { stdio: "ignore" });
+}
