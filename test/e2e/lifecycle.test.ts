@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseFleetConfig } from "../../config/parse";
-import { ContainerSpec, planDevice } from "../../plan/containerSpec";
+import { SEED_CONTAINERS } from "./seedTable";
 import { ROOT, SimDevice, TRANSCRIPT, TestStack, checksums, docker, inspectStack, localConfig, prefixSha256, simDevice, stackFilter, waitFor } from "./support";
 
 const STACK = "e2e-lifecycle";
@@ -18,14 +17,6 @@ let stack: TestStack;
 let values: Record<string, any>;
 let storageRoot: string;
 let token: string;
-
-function expectedSpecs(): Record<string, ContainerSpec> {
-    const fleet = parseFleetConfig({
-        values: { ...values, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n", registryToken: "x" },
-        secretKeys: new Set(["sshPrivateKey", "registryToken"]),
-    });
-    return Object.fromEntries(planDevice(fleet, fleet.devices[0]!, STACK).map((s) => [s.service, s]));
-}
 
 const ns = (seconds: number) => seconds * 1e9;
 const idsAndStarts = (inspected: Record<string, any>) =>
@@ -42,6 +33,10 @@ beforeAll(() => {
     stack.destroy();
     const leftovers = docker(device, "ps", "-aq", "--filter", stackFilter(STACK)).split(/\s+/).filter(Boolean);
     if (leftovers.length > 0) docker(device, "rm", "-f", ...leftovers);
+    // The named volumes outlive a destroy on purpose; the survival check
+    // below must start from fresh ones, not from an earlier run's.
+    const volumes = docker(device, "volume", "ls", "-q").split(/\s+/).filter((v) => v === "grafana_data" || v === "prometheus_data");
+    if (volumes.length > 0) docker(device, "volume", "rm", ...volumes);
 });
 
 afterAll(() => {
@@ -49,52 +44,63 @@ afterAll(() => {
 });
 
 describe("a stack on a simulated device", () => {
-    it("deploys every service as declared, healthy, with tv_api reachable", async () => {
+    it("deploys every service as the seed and the README declare it, healthy, with tv_api reachable", async () => {
         const up = stack.up();
         expect(up.code, up.stdout + up.stderr).toBe(0);
         const outputs = stack.outputs();
         const mine = (outputs.deviceOutputs as any[]).find((d) => d.device === device.name);
         const inspected = inspectStack(device, STACK);
-        const specs = expectedSpecs();
-        expect(Object.keys(inspected).sort()).toEqual(Object.keys(specs).sort());
+        expect(Object.keys(inspected).sort()).toEqual(Object.keys(SEED_CONTAINERS).sort());
+        const registry = `${device.registry.server}/vv-video-ai`;
 
-        for (const [name, spec] of Object.entries(specs)) {
+        for (const [name, want] of Object.entries(SEED_CONTAINERS)) {
             const c = inspected[name]!;
             const why = name;
-            expect(c.Config.Image, why).toBe(spec.imageReference);
+            expect(c.Config.Image, why).toBe(`${registry}/${name}:1.0.0`);
             const image = JSON.parse(docker(device, "image", "inspect", c.Image))[0];
             expect(image.RepoDigests, why).toContain(mine.imageDigests[name]);
-            expect(c.HostConfig.Memory, why).toBe(spec.memoryMiB * 1024 * 1024);
-            expect(c.HostConfig.MemorySwap, why).toBe(spec.memoryMiB * 1024 * 1024);
-            expect(c.HostConfig.NanoCpus, why).toBe(Math.round(spec.cpus * 1e9));
-            expect(c.HostConfig.RestartPolicy, why).toEqual({ Name: spec.restart, MaximumRetryCount: spec.maxRetryCount });
-            const hc = spec.healthcheck!;
+            expect(c.HostConfig.Memory, why).toBe(want.memoryMiB * 1024 * 1024);
+            expect(c.HostConfig.MemorySwap, why).toBe(want.memoryMiB * 1024 * 1024);
+            expect(c.HostConfig.NanoCpus, why).toBe(Math.round(want.cpus * 1e9));
+            expect(c.HostConfig.RestartPolicy, why).toEqual(want.restart);
             expect(c.Config.Healthcheck, why).toEqual({
-                Test: hc.test,
-                Interval: ns(hc.intervalSeconds),
-                Timeout: ns(hc.timeoutSeconds),
-                Retries: hc.retries,
-                ...(hc.startPeriodSeconds > 0 ? { StartPeriod: ns(hc.startPeriodSeconds) } : {}),
+                Test: want.test,
+                Interval: ns(want.intervalSeconds),
+                Timeout: ns(want.timeoutSeconds),
+                Retries: want.retries,
+                ...(want.startPeriodSeconds > 0 ? { StartPeriod: ns(want.startPeriodSeconds) } : {}),
             });
-            const binds = (c.Mounts as any[]).filter((m) => m.Type === "bind").map((m) => ({ hostPath: m.Source, containerPath: m.Destination, readOnly: !m.RW }));
-            expect(binds.sort((a, b) => a.containerPath.localeCompare(b.containerPath)), why).toEqual(
-                [...spec.bindMounts].sort((a, b) => a.containerPath.localeCompare(b.containerPath)),
+            const binds = Object.fromEntries((c.Mounts as any[]).filter((m) => m.Type === "bind").map((m) => [m.Destination, [m.Source, !m.RW]]));
+            const wantBinds = Object.fromEntries(
+                Object.entries(want.binds).map(([to, [from, ro]]) => [to, [from.startsWith("/") ? from : path.join(storageRoot, from), ro]]),
             );
-            const vols = (c.Mounts as any[]).filter((m) => m.Type === "volume").map((m) => ({ volume: m.Name, containerPath: m.Destination }));
-            expect(vols, why).toEqual(spec.namedVolumes);
-            expect(Object.keys(c.NetworkSettings.Networks).sort(), why).toEqual(spec.networks.map((n) => n.name).sort());
-            for (const n of spec.networks) expect(c.NetworkSettings.Networks[n.name].Aliases, why).toEqual(expect.arrayContaining([...n.aliases]));
-            expect(c.HostConfig.LogConfig, why).toEqual({ Type: "json-file", Config: spec.logOptions });
-            for (const [k, v] of Object.entries(spec.environment)) expect(c.Config.Env, why).toContain(`${k}=${v}`);
-            expect(c.Config.Labels, why).toMatchObject(spec.labels);
+            expect(binds, why).toEqual(wantBinds);
+            const vols = Object.fromEntries((c.Mounts as any[]).filter((m) => m.Type === "volume").map((m) => [m.Destination, m.Name]));
+            expect(vols, why).toEqual(want.volumes);
+            expect(Object.keys(c.NetworkSettings.Networks).sort(), why).toEqual([...want.networks].sort());
+            const aliases = name.includes("_") ? [name, name.replace(/_/g, "-")] : [name];
+            for (const n of want.networks) expect(c.NetworkSettings.Networks[n].Aliases, why).toEqual(expect.arrayContaining(aliases));
+            const ports = Object.fromEntries(Object.entries(c.HostConfig.PortBindings ?? {}).map(([p, b]) => [p, (b as any[]).map((x) => x.HostPort).join(",")]));
+            expect(ports, why).toEqual(want.ports);
+            expect(c.HostConfig.LogConfig, why).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+            // Exactly what the stack sets: the container's environment and labels minus the image's own.
+            const imageEnv = new Set<string>(image.Config.Env ?? []);
+            expect((c.Config.Env as string[]).filter((e) => !imageEnv.has(e)).sort(), why).toEqual([...want.env].sort());
+            const imageLabels = image.Config.Labels ?? {};
+            const labels = Object.fromEntries(Object.entries(c.Config.Labels as Record<string, string>).filter(([k, v]) => imageLabels[k] !== v));
+            expect(labels, why).toEqual({
+                "com.centurylinklabs.watchtower.enable": String(want.watched),
+                "edge-fleet.stack": STACK,
+                "edge-fleet.device": device.name,
+                "edge-fleet.service": name,
+                "edge-fleet.image": `${registry}/${name}:1.0.0`,
+                "edge-fleet.limits": `memory=${want.memoryMiB}m cpus=${want.cpus}`,
+                "edge-fleet.healthcheck": expect.stringMatching(/^[0-9a-f]{12}$/),
+            });
             expect(c.HostConfig.Privileged, why).toBe(false);
             expect(c.HostConfig.SecurityOpt, why).toEqual(["no-new-privileges:true"]);
             expect(c.State.Health.Status, why).toBe("healthy");
         }
-        // The seed's literal values, independent of the planner.
-        expect(inspected.scene_summarizer.HostConfig.Memory).toBe(2 * 1024 ** 3);
-        expect(inspected.scene_summarizer.HostConfig.NanoCpus).toBe(1.5e9);
-        expect(inspected.tv_api.Config.Healthcheck.Test).toEqual(["CMD", "curl", "-f", "http://localhost:8000/status"]);
 
         const res = await fetch(mine.tvApiUrl);
         expect(res.status).toBe(200);
@@ -169,6 +175,8 @@ describe("a stack on a simulated device", () => {
         const before = kept();
         expect(Object.keys(before).filter((f) => f.endsWith(".boots")).length).toBeGreaterThanOrEqual(5);
         expect(Object.keys(before).filter((f) => f.endsWith(".bin")).length).toBeGreaterThanOrEqual(5);
+        // Fresh volumes (see beforeAll): the marker can only come from this run.
+        expect(() => docker(device, "exec", "grafana", "test", "-e", "/var/lib/grafana/e2e-marker")).toThrow();
         docker(device, "exec", "grafana", "sh", "-c", "echo dashboards > /var/lib/grafana/e2e-marker");
 
         const destroy = stack.destroy();
