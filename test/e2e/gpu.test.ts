@@ -140,7 +140,7 @@ describe("an x86-class stack", () => {
         // (count -1) with capability "gpu". Like the docker CLI, it need not
         // name a driver; the daemon hands it to the driver with that
         // capability, and only the nvidia driver adds the hook seen below.
-        const requests = summarizer.HostConfig.DeviceRequests as any[];
+        const requests = (summarizer.HostConfig.DeviceRequests ?? []) as any[];
         expect(requests).toHaveLength(1);
         expect(requests[0]).toMatchObject({ Count: -1, Capabilities: [["gpu"]] });
         expect(["", "nvidia"]).toContain(requests[0].Driver);
