@@ -6,7 +6,8 @@
 #                            create or repair the device (idempotent; seconds when healthy);
 #                            prints the same JSON as `env` when done. --gpu gives it the GPU
 #                            stand-ins of a hardware class (device/gpu.sh), kept with its state:
-#                            a later `up` without --gpu keeps them; none (the default) removes them
+#                            a later `up` without --gpu keeps them, --gpu none removes them
+#                            (none is what a device never given --gpu has)
 #   device.sh down NAME      stop it; keys, images, containers and volumes are kept
 #   device.sh status NAME    one line per part; exit 0 only when all are healthy
 #   device.sh env NAME       JSON for tests and stack files (see cmd_env)

@@ -35,15 +35,23 @@ gpu_class() {
 }
 
 # Copies, not links: the device's state outlives the checkout it was made from.
+# Replaced by rename, and only when changed: runc may be running it right now.
 gpu_install() {
-    local class bin
-    class="$(gpu_class)"
+    local bin want="" f
     bin="$(gpu_dir)/bin"
-    rm -rf "$bin"
-    case "$class" in
-        jetson) install -D -m 755 "$SIM_DIR/device/gpu/nvidia-container-runtime.sh" "$bin/nvidia-container-runtime" ;;
-        x86) install -D -m 755 "$SIM_DIR/device/gpu/nvidia-container-runtime-hook.sh" "$bin/nvidia-container-runtime-hook" ;;
+    case "$(gpu_class)" in
+        jetson) want=nvidia-container-runtime ;;
+        x86) want=nvidia-container-runtime-hook ;;
     esac
+    for f in "$bin"/*; do
+        [[ -e "$f" && "${f##*/}" != "$want" ]] && rm -f "$f"
+    done
+    [[ -n "$want" ]] || return 0
+    f="$SIM_DIR/device/gpu/$want.sh"
+    if ! cmp -s "$f" "$bin/$want"; then
+        install -D -m 755 "$f" "$bin/$want.new"
+        mv "$bin/$want.new" "$bin/$want"
+    fi
 }
 
 gpu_runtime_path() {
