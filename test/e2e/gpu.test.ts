@@ -44,10 +44,10 @@ function records(file: string): Record<string, any>[] {
         .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
-/** TestStack.up, without blocking: the two devices are deployed side by side. */
-function upAsync(stack: TestStack): Promise<RunResult> {
+/** TestStack.up and .destroy, without blocking: the two devices are deployed and destroyed side by side. */
+function pulumiAsync(command: "up" | "destroy", stack: TestStack): Promise<RunResult> {
     const t0 = Date.now();
-    const args = ["up", "--stack", stack.name, "--config-file", stack.configFile, "--non-interactive", "--yes", "--suppress-progress"];
+    const args = [command, "--stack", stack.name, "--config-file", stack.configFile, "--non-interactive", "--yes", "--suppress-progress"];
     const child = spawn("pulumi", args, { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -77,15 +77,13 @@ function prepare(t: Target): void {
 
 beforeAll(async () => {
     for (const t of [jetson, x86]) prepare(t);
-    const [j, x] = await Promise.all([upAsync(jetson.stack!), upAsync(x86.stack!)]);
+    const [j, x] = await Promise.all([pulumiAsync("up", jetson.stack!), pulumiAsync("up", x86.stack!)]);
     jetson.up = j;
     x86.up = x;
 }, 15 * 60_000);
 
-afterAll(() => {
-    for (const t of [jetson, x86]) {
-        if (t.stack) t.stack.destroy();
-    }
+afterAll(async () => {
+    await Promise.all([jetson, x86].filter((t) => t.stack).map((t) => pulumiAsync("destroy", t.stack!)));
 });
 
 /** The stack's containers on its device, by service name, with every core service present. */
