@@ -13,11 +13,19 @@ local_devices() {
 }
 
 # Starts the registry and the devices, pushes the stand-in images; idempotent.
+# A device is NAME, or NAME:CLASS for the GPU stand-ins of a hardware class
+# (sim/device.sh up NAME --gpu CLASS).
 ensure_simulation() {
     local t0; t0=$(now)
     bash "$EDGE_FLEET_ROOT/sim/registry.sh" up >/dev/null
     local d
-    for d in "$@"; do bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d" >/dev/null; done
+    for d in "$@"; do
+        if [[ "$d" == *:* ]]; then
+            bash "$EDGE_FLEET_ROOT/sim/device.sh" up "${d%%:*}" --gpu "${d#*:}" >/dev/null
+        else
+            bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d" >/dev/null
+        fi
+    done
     bash "$EDGE_FLEET_ROOT/sim/images/build.sh" >/dev/null
     log "simulation ready in $(elapsed "$t0")s"
 }

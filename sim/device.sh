@@ -2,8 +2,12 @@
 # A simulated edge device that behaves like a remote box reached over SSH:
 # its own network namespace and address, its own dockerd, its own sshd.
 #
-#   device.sh up NAME        create or repair the device (idempotent; seconds when healthy);
-#                            prints the same JSON as `env` when done
+#   device.sh up NAME [--gpu jetson|x86|none]
+#                            create or repair the device (idempotent; seconds when healthy);
+#                            prints the same JSON as `env` when done. --gpu gives it the GPU
+#                            stand-ins of a hardware class (device/gpu.sh), kept with its state:
+#                            a later `up` without --gpu keeps them, --gpu none removes them
+#                            (none is what a device never given --gpu has)
 #   device.sh down NAME      stop it; keys, images, containers and volumes are kept
 #   device.sh status NAME    one line per part; exit 0 only when all are healthy
 #   device.sh env NAME       JSON for tests and stack files (see cmd_env)
@@ -25,7 +29,8 @@
 #     as watchtower and the self-monitor do) is that device's daemon, like on real
 #     hardware; /srv is its own as well (env: srvDir is where it is on this machine);
 #     everything else is this machine's filesystem
-#   dockerd (daemon.json: runtime `nvidia` -> runc, insecure registry, json-file logs)
+#   dockerd (daemon.json: runtime `nvidia` -> runc, or the jetson stand-in; insecure
+#     registry, json-file logs; with --gpu x86 the stand-in GPU hook on its PATH)
 #   sshd on port 22, key-only, user `edge` in group docker
 # State: ${EDGE_FLEET_CACHE:-~/.cache/edge-fleet}/sim/NAME/ (keys, data-root, pids, logs);
 # sockets and the device's /run under /run/edge-fleet/NAME/.
@@ -42,6 +47,8 @@ source "$SIM_DIR/device/sshd.sh"
 source "$SIM_DIR/device/dockerd.sh"
 # shellcheck source-path=SCRIPTDIR source=device/faults.sh
 source "$SIM_DIR/device/faults.sh"
+# shellcheck source-path=SCRIPTDIR source=device/gpu.sh
+source "$SIM_DIR/device/gpu.sh"
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
@@ -104,13 +111,21 @@ device_up() {
     ssh_check
 }
 
-cmd_up() {
+cmd_up() { # cmd_up NAME [--gpu CLASS]
     require_root
+    local gpu=""
+    case "${2:-}" in
+        "") ;;
+        --gpu) [[ $# -eq 3 ]] || usage; gpu="$3" ;;
+        *) usage ;;
+    esac
+    [[ -z "$gpu" || " $GPU_CLASSES " == *" $gpu "* ]] || die "--gpu must be one of: $GPU_CLASSES (got '$gpu')"
     ensure_tools
     set_device "$1"
     with_lock network allocate_index
     set_device "$1"
     [[ -n "$D_ADDR" ]] || die "no address for $1"
+    if [[ -n "$gpu" ]]; then with_lock "device-$D_NAME" gpu_class_set "$gpu"; fi
     with_lock users ensure_user
     with_lock network ensure_bridge
     ensure_keys
@@ -173,6 +188,8 @@ cmd_env() {
         --arg dockerSocket "$D_SOCKET" \
         --arg stateDir "$D_STATE" \
         --arg srvDir "$D_STATE/srv" \
+        --arg gpuClass "$(gpu_class)" \
+        --arg gpuDir "$D_STATE/gpu" \
         --argjson registry "$registry" \
         '{
             name: $name, host: $host, port: $port, user: $user,
@@ -188,6 +205,7 @@ cmd_env() {
                       "-o", "ConnectTimeout=10", "-i", $privateKeyPath],
             stateDir: $stateDir,
             srvDir: $srvDir,
+            gpu: {class: $gpuClass, runtimeRecord: ($gpuDir + "/runtime.jsonl"), hookRecord: ($gpuDir + "/hook.jsonl")},
             registry: $registry
         }'
 }
@@ -195,7 +213,7 @@ cmd_env() {
 cmd="${1:-}"
 [[ $# -ge 2 ]] || usage
 case "$cmd" in
-    up) cmd_up "$2" ;;
+    up) cmd_up "${@:2}" ;;
     down) cmd_down "$2" ;;
     status) cmd_status "$2" ;;
     env) cmd_env "$2" ;;

@@ -20,6 +20,7 @@ write_daemon_json() {
         --arg pool "10.$((100 + i)).0.0/16" \
         --arg registry "$SIM_REGISTRY_SERVER" \
         --arg cgroupParent "/edge-fleet-$D_NAME" \
+        --arg nvidiaRuntime "$(gpu_runtime_path)" \
         '{
             "data-root": $dataRoot,
             "exec-root": "/run/docker",
@@ -33,7 +34,7 @@ write_daemon_json() {
             "default-address-pools": [{"base": $pool, "size": 24}],
             "iptables": true,
             "ip-forward": true,
-            "runtimes": {"nvidia": {"path": "runc"}},
+            "runtimes": {"nvidia": {"path": $nvidiaRuntime}},
             "insecure-registries": [$registry],
             "log-driver": "json-file",
             "log-opts": {"max-size": "10m", "max-file": "3"},
@@ -48,9 +49,11 @@ docker_ping() {
 }
 
 ensure_dockerd() {
+    gpu_install
     write_daemon_json
     local want
-    want="$(sha256sum <"$D_DAEMON_JSON" | cut -d' ' -f1)"
+    # The GPU class also decides dockerd's PATH, which daemon.json cannot hold.
+    want="$({ cat "$D_DAEMON_JSON"; gpu_config; } | sha256sum | cut -d' ' -f1)"
     if pid_alive "$D_DOCKERD_PID" && [[ "$(cat "$D_STATE/dockerd.config-hash" 2>/dev/null)" == "$want" ]]; then
         local i
         for ((i = 0; i < DOCKERD_START_TIMEOUT * 2; i++)); do
@@ -65,7 +68,7 @@ ensure_dockerd() {
     echo "$want" >"$D_STATE/dockerd.config-hash"
     # setsid: the daemon must outlive this script and its terminal.
     setsid nsenter -t "$(cat "$D_HOLDER_PID")" --mount --uts --net -- \
-        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        env -i PATH="$(gpu_dockerd_path)" HOME=/root \
         dockerd --config-file "$D_DAEMON_JSON" >>"$D_STATE/dockerd.log" 2>&1 </dev/null 9>&- &
     local launcher=$! i
     for ((i = 0; i < DOCKERD_START_TIMEOUT * 10; i++)); do
@@ -144,6 +147,7 @@ cmd_selftest() {
     "${d[@]}" exec edge-fleet-selftest touch /tmp/unhealthy
     wait_health unhealthy || die "$D_NAME: healthcheck never reported unhealthy"
     "${d[@]}" rm -f edge-fleet-selftest >/dev/null
+    gpu_selftest "$img"
     "${d[@]}" rmi "$img" >/dev/null
-    log "$D_NAME: selftest passed (memory limit, healthcheck, runtime nvidia)"
+    log "$D_NAME: selftest passed (memory limit, healthcheck, runtime nvidia, GPU stand-ins: $(gpu_class))"
 }
