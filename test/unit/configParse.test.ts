@@ -93,7 +93,7 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["missing hardware class", (v) => delete v.hardwareClass, ["hardwareClass: required"]],
     ["no devices", (v) => (v.devices = []), ["devices: a stack needs at least one device"]],
     ["devices not a list", (v) => (v.devices = "dev-01"), ["devices: ", '(got "dev-01")']],
-    ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting; allowed: hardwareClass, devices', '(got "x86")']],
+    ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting (did you mean hardwareClass?); allowed: hardwareClass, devices', '(got "x86")']],
     ["unknown service in overrides", (v) => (v.services = { scene_scaner: { cpus: 1 } }), ['services.scene_scaner: unknown service "scene_scaner"; allowed: agent_dvr, scene_scanner']],
     ["unknown service in a device", (v) => (v.devices[0].services = { tvapi: {} }), ['devices[0].services.tvapi: unknown service "tvapi"']],
     ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), [`services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment, healthcheck (got "512m")`]],
