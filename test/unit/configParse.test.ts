@@ -115,9 +115,9 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
         v.devices[0].host = "edge-01.example.com";
         v.devices.push({ name: "dev-02", host: "EDGE-01.example.com", user: "root", hostPublicKey: TEST_HOST_KEY });
     }, ['devices[1].host: devices[0] already deploys to edge-01.example.com:22; one device, one entry (got "EDGE-01.example.com")']],
-    ["IPv4 address with a number over 255", (v) => (v.devices[0].host = "999.1.1.1"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "999.1.1.1")']],
-    ["IPv4 address ending in 256", (v) => (v.devices[0].host = "10.1.0.256"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "10.1.0.256")']],
-    ["IPv6 address in brackets", (v) => (v.devices[0].host = "[fd00::5]"), ['devices[0].host: must be a host name, an IPv4 address or an IPv6 address (without brackets) (got "[fd00::5]")']],
+    ["IPv4 address with a number over 255", (v) => (v.devices[0].host = "999.1.1.1"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255, no leading zeros) (got "999.1.1.1")']],
+    ["IPv4 address ending in 256", (v) => (v.devices[0].host = "10.1.0.256"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255, no leading zeros) (got "10.1.0.256")']],
+    ["IPv6 address in brackets", (v) => (v.devices[0].host = "[fd00::5]"), ['devices[0].host: must be written without brackets: fd00::5 (an IPv6 address; the SSH port has its own field, port) (got "[fd00::5]")']],
     ["storage root with ':'", (v) => (v.videoStorageRoot = "/srv/video:ro"), ["videoStorageRoot: must not contain ':' or ',', which Docker's bind mounts use as separators (got \"/srv/video:ro\")"]],
     ["storage root with ','", (v) => (v.devices[0].videoStorageRoot = "/srv/a,b"), ["devices[0].videoStorageRoot: must not contain ':' or ','"]],
     ["registry user name with ':'", (v) => (v.registry.username = "vv:deploy"), ["registry.username: must not contain ':' or white space"]],
