@@ -70,11 +70,11 @@ export function checkRolloutStrategy(raw: RawRollout, deviceNames: readonly (str
     if (raw.waveSize !== undefined && raw.waveGrowthFactor !== undefined) {
         add([...p, "waveGrowthFactor"], "set either waveSize (fixed waves) or waveGrowthFactor (growing waves), not both", raw.waveGrowthFactor);
     }
-    const known = deviceNames?.filter((n): n is string => n !== undefined) ?? [];
+    const known = [...new Set(deviceNames?.filter((n): n is string => n !== undefined))];
     if (Array.isArray(raw.canary)) {
         const seen = new Set<string>();
         // A canary name can only be judged against a device list with every name readable.
-        const judge = deviceNames !== undefined && deviceNames.length > 0 && known.length === deviceNames.length;
+        const judge = deviceNames !== undefined && deviceNames.length > 0 && deviceNames.every((n) => n !== undefined);
         raw.canary.forEach((name, i) => {
             if (seen.has(name)) add([...p, "canary", i], "named twice", name);
             else if (judge && !known.includes(name)) add([...p, "canary", i], `not a device of this stack; devices: ${known.join(", ")}`, name);

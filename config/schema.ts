@@ -105,7 +105,7 @@ export const deviceSchema = z
             const message = hostProblem(ctx.value);
             if (message) ctx.issues.push({ code: "custom", message, input: ctx.value });
         }),
-        port: z.number().int().min(1).max(65535, "must be a TCP port, 1-65535").optional(),
+        port: z.number().int().min(1, "must be a TCP port, 1-65535").max(65535, "must be a TCP port, 1-65535").optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name").optional(),
         hostPublicKey: z
             .string()
