@@ -29,9 +29,11 @@ export function problemCollector(secrets?: { readonly values: Readonly<Record<st
     // is never echoed: not as the value, not inside a message or a path.
     const all = [...(secrets?.keys ?? [])].flatMap((k) => leaves(secrets!.values[k]));
     // Short secrets would garble every message they occur in by chance; they
-    // are hidden where a value is exactly one of them.
+    // are hidden where a value is exactly one of them, and where a message
+    // quotes one whole, as messages quote values.
     const exact = new Set(all);
-    const hidden = [...new Set(all.filter((t) => t.length >= 6))].sort((a, b) => b.length - a.length);
+    const quoted = all.filter((t) => t.length < 6).map((t) => JSON.stringify(t));
+    const hidden = [...new Set([...all.filter((t) => t.length >= 6), ...quoted])].sort((a, b) => b.length - a.length);
     const redact = (text: string) => hidden.reduce((t, h) => t.split(h).join("<secret>"), text);
     const add: AddProblem = (p, message, value, showValue = true) => {
         const path = typeof p === "string" ? p : pathToString(p);
@@ -93,7 +95,8 @@ export function renderValue(value: unknown, redact: (text: string) => string = (
     const json = JSON.stringify(value);
     if (json === undefined) return "nothing";
     const shown = redact(json);
-    return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
+    if (shown.length <= 80) return shown;
+    return typeof value === "string" ? `${shown.slice(0, 76)}..."` : `${shown.slice(0, 77)}...`;
 }
 
 /**
