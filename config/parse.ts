@@ -1,8 +1,10 @@
 /**
  * Turns a stack's raw configuration into a validated, fully defaulted
  * FleetConfig, or throws one ConfigError listing every problem. Pure: the
- * caller hands in the values and which keys were stored as secrets. The
- * checks themselves live in issues.ts (structure) and checks.ts (meaning).
+ * caller hands in the values and which keys were stored as secrets. Every
+ * part is checked against its schema (salvage.ts, issues.ts) and the parts
+ * that pass are checked for meaning (fleetChecks.ts, checks.ts), so schema and
+ * semantic problems are reported together.
  */
 import { HARDWARE_PROFILES, SERVICE_DEFAULTS, SERVICE_NAMES, STACK_DEFAULTS, ServiceName } from "./defaults";
 import { ConfigError, dedupe, orderProblems, problemCollector } from "./errors";

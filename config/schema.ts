@@ -2,7 +2,7 @@
  * The shape of a stack's configuration, as zod schemas. Pure: nothing here
  * touches Pulumi or a device. Semantic checks that need several fields at
  * once (limits against the hardware class, duplicate names) live in checks.ts
- * and parse.ts. Error messages list the allowed fields from these shapes.
+ * and fleetChecks.ts. Error messages list the allowed fields from these shapes.
  */
 import { isIPv6 } from "node:net";
 import { z } from "zod";
