@@ -5,7 +5,7 @@
  * `add` and never throws, so every problem is listed at once.
  */
 import * as path from "node:path";
-import { HardwareProfile } from "./defaults";
+import { HARDWARE_CLASSES, HARDWARE_PROFILES, HardwareClass } from "./defaults";
 import { AddProblem } from "./errors";
 import { RawConfig } from "./model";
 import { MEMORY_WITH_UNIT, REGISTRY_SERVER, REPOSITORY_PATH, RawServiceOverride, SECRET_KEYS, SecretKey } from "./schema";
@@ -14,6 +14,16 @@ import { MEMORY_WITH_UNIT, REGISTRY_SERVER, REPOSITORY_PATH, RawServiceOverride,
 // them into containers, or creating service folders in them, is never intended.
 const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
 const SECRET_LOOKING_ENV = /(TOKEN|PASSWORD|PASSWD|SECRET|PRIVATE_KEY|API_KEY|CREDENTIAL)/i;
+const SECRET_LOOKING_NAME = /(token|passw|secret|private_?key|api_?key|credential)/i;
+
+/**
+ * A field name under which a credential was probably pasted (`registrytoken`,
+ * `password`): an unknown field of that name is reported without its value,
+ * which may be the credential in plain text.
+ */
+export function looksLikeCredential(name: string): boolean {
+    return SECRET_LOOKING_NAME.test(name);
+}
 
 export function checkSecrets(raw: RawConfig, add: AddProblem): void {
     const hint: Record<SecretKey, string> = {
@@ -85,7 +95,37 @@ export function checkEnvironment(p: PropertyKey[], env: Record<string, unknown> 
     }
 }
 
-export function checkOverride(p: PropertyKey[], o: RawServiceOverride, profile: HardwareProfile, add: AddProblem): void {
+/** The CPU and memory bounds a service override is held to, and how messages name them. */
+export interface ClassBounds {
+    readonly maxCpus: number;
+    readonly maxMemoryMiB: number;
+    /** "for this hardware class" */
+    readonly memoryScope: string;
+    /** "the CPUs of this hardware class" */
+    readonly cpuScope: string;
+}
+
+/**
+ * The bounds of the stack's hardware class. When the class itself is missing
+ * or invalid (reported on its own), the largest bounds of any class stand in:
+ * a limit is then reported only when no class could take it, never because of
+ * a guess at which class was meant.
+ */
+export function classBounds(hardwareClass: HardwareClass | undefined): ClassBounds {
+    if (hardwareClass !== undefined) {
+        const p = HARDWARE_PROFILES[hardwareClass];
+        return { maxCpus: p.maxCpus, maxMemoryMiB: p.maxMemoryMiB, memoryScope: "for this hardware class", cpuScope: "the CPUs of this hardware class" };
+    }
+    const all = HARDWARE_CLASSES.map((c) => HARDWARE_PROFILES[c]);
+    return {
+        maxCpus: Math.max(...all.map((p) => p.maxCpus)),
+        maxMemoryMiB: Math.max(...all.map((p) => p.maxMemoryMiB)),
+        memoryScope: "for any hardware class",
+        cpuScope: "the most CPUs of any hardware class",
+    };
+}
+
+export function checkOverride(p: PropertyKey[], o: RawServiceOverride, bounds: ClassBounds, add: AddProblem): void {
     checkEnvironment([...p, "environment"], o.environment, add);
     const hc = o.healthcheck;
     if (hc?.timeoutSeconds !== undefined && hc.intervalSeconds !== undefined && hc.timeoutSeconds > hc.intervalSeconds) {
@@ -98,16 +138,16 @@ export function checkOverride(p: PropertyKey[], o: RawServiceOverride, profile: 
         const m = o.memoryMiB;
         if (typeof m !== "number" || !Number.isInteger(m)) {
             add([...p, "memoryMiB"], "must be a whole number of MiB such as 512 (or use memory: \"512m\")", m);
-        } else if (m < 6 || m > profile.maxMemoryMiB) {
-            add([...p, "memoryMiB"], `must be between 6 (Docker's minimum) and ${profile.maxMemoryMiB} MiB for this hardware class`, m);
+        } else if (m < 6 || m > bounds.maxMemoryMiB) {
+            add([...p, "memoryMiB"], `must be between 6 (Docker's minimum) and ${bounds.maxMemoryMiB} MiB ${bounds.memoryScope}`, m);
         }
     }
     if (o.memory !== undefined) {
         const mib = parseMemory(o.memory);
         if (mib === undefined) {
             add([...p, "memory"], "must be a size with a unit such as 512m or 2g (b, k, m, g)", o.memory);
-        } else if (mib < 6 || mib > profile.maxMemoryMiB) {
-            add([...p, "memory"], `must be between 6m and ${profile.maxMemoryMiB}m for this hardware class`, o.memory);
+        } else if (mib < 6 || mib > bounds.maxMemoryMiB) {
+            add([...p, "memory"], `must be between 6m and ${bounds.maxMemoryMiB}m ${bounds.memoryScope}`, o.memory);
         } else if (!Number.isInteger(mib)) {
             add([...p, "memory"], "must be a whole number of MiB", o.memory);
         }
@@ -116,8 +156,8 @@ export function checkOverride(p: PropertyKey[], o: RawServiceOverride, profile: 
         const c = cpusOf(o);
         if (c === undefined || !Number.isFinite(c)) {
             add([...p, "cpus"], "must be a number of CPUs such as 0.5 or 1.5", o.cpus);
-        } else if (c <= 0 || c > profile.maxCpus) {
-            add([...p, "cpus"], `must be more than 0 and at most ${profile.maxCpus}, the CPUs of this hardware class`, o.cpus);
+        } else if (c <= 0 || c > bounds.maxCpus) {
+            add([...p, "cpus"], `must be more than 0 and at most ${bounds.maxCpus}, ${bounds.cpuScope}`, o.cpus);
         } else if (Math.abs(Math.round(c * 100) - c * 100) > 1e-9) {
             add([...p, "cpus"], "must be a multiple of 0.01", o.cpus);
         }

@@ -26,25 +26,33 @@ export function problemCollector(secrets?: { readonly values: Readonly<Record<st
 } {
     const problems: ConfigProblem[] = [];
     // Whatever was stored with --secret, under any key (a mistyped one too),
-    // is never echoed: not as the value, not inside a message.
-    const hidden = [...(secrets?.keys ?? [])].flatMap((k) => leaves(secrets!.values[k])).filter((t) => t.length >= 6).sort((a, b) => b.length - a.length);
+    // is never echoed: not as the value, not inside a message or a path.
+    const all = [...(secrets?.keys ?? [])].flatMap((k) => leaves(secrets!.values[k]));
+    // Short secrets would garble every message they occur in by chance; they
+    // are hidden where a value is exactly one of them, and where a message
+    // quotes one whole, as messages quote values.
+    const exact = new Set(all);
+    const quoted = all.filter((t) => t.length < 6).map((t) => JSON.stringify(t));
+    const hidden = [...new Set([...all.filter((t) => t.length >= 6), ...quoted])].sort((a, b) => b.length - a.length);
     const redact = (text: string) => hidden.reduce((t, h) => t.split(h).join("<secret>"), text);
     const add: AddProblem = (p, message, value, showValue = true) => {
         const path = typeof p === "string" ? p : pathToString(p);
         const top = typeof p === "string" ? p.split(/[.[]/)[0]! : String(p[0] ?? "");
         const secret = secrets?.keys.has(top) === true;
+        const equalsSecret = (typeof value === "string" || typeof value === "number") && exact.has(String(value));
         problems.push({
-            path,
+            path: redact(path),
             message: secret ? `${redact(message)} (the setting is a secret; its value is not shown)` : redact(message),
-            ...(showValue && !secret ? { value: redact(renderValue(value)) } : {}),
+            ...(showValue && !secret ? { value: equalsSecret ? "<secret>" : renderValue(value, redact) } : {}),
         });
     };
     return { problems, add };
 }
 
-/** Every string inside a value, raw and as JSON escapes it. */
+/** Every string inside a value, raw and as JSON escapes it; numbers as written, which is how they reach a message. */
 function leaves(v: unknown): string[] {
-    if (typeof v === "string") return [v, JSON.stringify(v).slice(1, -1)];
+    if (typeof v === "string") return v === "" ? [] : [v, JSON.stringify(v).slice(1, -1)];
+    if (typeof v === "number") return [String(v)];
     if (v && typeof v === "object") return Object.values(v).flatMap(leaves);
     return [];
 }
@@ -74,18 +82,38 @@ export function formatProblem(p: ConfigProblem): string {
     return p.value === undefined ? `${p.path}: ${p.message}` : `${p.path}: ${p.message} (got ${p.value})`;
 }
 
-/** Renders a config value for an error message without ever echoing secret material. */
-export function renderValue(value: unknown): string {
+/**
+ * Renders a config value for an error message without ever echoing secret
+ * material. `redact` runs before shortening, so that a secret cut in two by
+ * the shortening is still found whole.
+ */
+export function renderValue(value: unknown, redact: (text: string) => string = (t) => t): string {
     if (value === undefined) return "nothing";
-    if (typeof value === "string") {
-        if (/PRIVATE KEY-----/.test(value)) return "<a private key, not shown>";
-        return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-    }
+    if (typeof value === "string" && /PRIVATE KEY-----/.test(value)) return "<a private key, not shown>";
     // Stack config is JSON data; these two only reach here from code, and JSON.stringify skips them.
     if (typeof value === "symbol" || typeof value === "function") return value.toString();
     const json = JSON.stringify(value);
     if (json === undefined) return "nothing";
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+    const shown = redact(json);
+    if (shown.length <= 80) return shown;
+    return typeof value === "string" ? `${shown.slice(0, 76)}..."` : `${shown.slice(0, 77)}...`;
+}
+
+/**
+ * Problems grouped by the part of the stack file they are about, in the
+ * order of `keys` (unknown settings last), each device's together; within a
+ * group, in the order they were found. The same file always gives the same list.
+ */
+export function orderProblems(problems: readonly ConfigProblem[], keys: readonly string[]): ConfigProblem[] {
+    const rank = (p: ConfigProblem): [number, number] => {
+        const top = keys.indexOf(p.path.split(/[.[]/)[0]!);
+        const device = /^devices\[(\d+)\]/.exec(p.path);
+        return [top === -1 ? keys.length : top, device ? Number(device[1]) : -1];
+    };
+    return problems
+        .map((p, i) => ({ p, i, r: rank(p) }))
+        .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.i - b.i)
+        .map((x) => x.p);
 }
 
 export function pathToString(path: readonly PropertyKey[]): string {

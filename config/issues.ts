@@ -28,7 +28,38 @@ export function reportZodIssue(issue: z.core.$ZodIssue, input: unknown, add: Add
         return;
     }
     const value = valueAt(input, issue.path);
-    add(issue.path, value === undefined ? `required: ${issue.message}` : issue.message, value, value !== undefined);
+    if (value !== undefined) add(issue.path, plainMessage(issue), value);
+    else if (issue.code === "invalid_value") add(issue.path, `required; allowed: ${issue.values.map(String).join(", ")}`, undefined, false);
+    else add(issue.path, `required: ${plainMessage(issue)}`, undefined, false);
+}
+
+const KINDS: Record<string, string> = {
+    string: "a string",
+    number: "a number",
+    int: "a whole number",
+    boolean: "true or false",
+    object: "a mapping",
+    record: "a mapping",
+    array: "a list",
+};
+
+/**
+ * The schemas' own messages say what is allowed; where a schema gives none,
+ * zod's generic one ("Invalid input: expected number, received string") is
+ * said in the stack file's terms instead.
+ */
+function plainMessage(issue: z.core.$ZodIssue): string {
+    if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input:")) return `must be ${KINDS[issue.expected] ?? issue.expected}`;
+    if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option:")) return `must be one of ${issue.values.map(String).join(", ")}`;
+    if (issue.code === "too_small" && issue.message.startsWith("Too small:")) {
+        if (issue.origin === "array") return `must have at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? "" : "s"}`;
+        return `must be ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}`;
+    }
+    if (issue.code === "too_big" && issue.message.startsWith("Too big:")) {
+        if (issue.origin === "array") return `must have at most ${String(issue.maximum)} items`;
+        return `must be ${issue.inclusive === false ? "less than" : "at most"} ${String(issue.maximum)}`;
+    }
+    return issue.message;
 }
 
 /** `services`, `devices[i].services` and `release.services` are keyed by service name. */

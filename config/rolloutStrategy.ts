@@ -59,30 +59,41 @@ export interface RolloutStrategy {
 
 type Add = (p: readonly PropertyKey[], message: string, value?: unknown, showValue?: boolean) => void;
 
-/** Applies defaults and the checks that need the device list; problems go to `add`. */
-export function resolveRolloutStrategy(raw: RawRollout | undefined, deviceNames: readonly string[], add: Add): RolloutStrategy {
-    const r = raw ?? {};
+/**
+ * The checks that need several settings or the device list. `raw` holds the
+ * settings that passed the schema; `deviceNames` the stack's devices in order,
+ * undefined for a device whose name is itself invalid, and no list at all when
+ * the device list could not be read.
+ */
+export function checkRolloutStrategy(raw: RawRollout, deviceNames: readonly (string | undefined)[] | undefined, add: Add): void {
     const p = ["rollout"];
-    if (r.waveSize !== undefined && r.waveGrowthFactor !== undefined) {
-        add([...p, "waveGrowthFactor"], "set either waveSize (fixed waves) or waveGrowthFactor (growing waves), not both", r.waveGrowthFactor);
+    if (raw.waveSize !== undefined && raw.waveGrowthFactor !== undefined) {
+        add([...p, "waveGrowthFactor"], "set either waveSize (fixed waves) or waveGrowthFactor (growing waves), not both", raw.waveGrowthFactor);
     }
-    if (Array.isArray(r.canary)) {
+    const known = [...new Set(deviceNames?.filter((n): n is string => n !== undefined))];
+    if (Array.isArray(raw.canary)) {
         const seen = new Set<string>();
-        r.canary.forEach((name, i) => {
-            if (!deviceNames.includes(name)) add([...p, "canary", i], `not a device of this stack; devices: ${deviceNames.join(", ")}`, name);
-            else if (seen.has(name)) add([...p, "canary", i], "named twice", name);
+        // A canary name can only be judged against a device list with every name readable.
+        const judge = deviceNames !== undefined && deviceNames.length > 0 && deviceNames.every((n) => n !== undefined);
+        raw.canary.forEach((name, i) => {
+            if (seen.has(name)) add([...p, "canary", i], "named twice", name);
+            else if (judge && !known.includes(name)) add([...p, "canary", i], `not a device of this stack; devices: ${known.join(", ")}`, name);
             seen.add(name);
         });
-    } else if (typeof r.canary === "number" && r.canary > deviceNames.length && deviceNames.length > 0) {
-        add([...p, "canary"], `must be at most the number of devices in the stack (${deviceNames.length})`, r.canary);
+    } else if (typeof raw.canary === "number" && deviceNames !== undefined && deviceNames.length > 0 && raw.canary > deviceNames.length) {
+        add([...p, "canary"], `must be at most the number of devices in the stack (${deviceNames.length})`, raw.canary);
     }
+    if (typeof raw.maxFailed === "string" && percentOf(raw.maxFailed) > 100) {
+        add([...p, "maxFailed"], "must be a percentage from 0% to 100%", raw.maxFailed);
+    }
+}
+
+/** The strategy with its defaults; `raw` has passed the schema and checkRolloutStrategy. */
+export function resolveRolloutStrategy(raw: RawRollout | undefined): RolloutStrategy {
+    const r = raw ?? {};
     let maxFailed: FailureThreshold = { devices: ROLLOUT_DEFAULTS.maxFailed };
     if (typeof r.maxFailed === "number") maxFailed = { devices: r.maxFailed };
-    else if (typeof r.maxFailed === "string") {
-        const percent = Number(PERCENT.exec(r.maxFailed)?.[1]);
-        if (percent > 100) add([...p, "maxFailed"], "must be a percentage from 0% to 100%", r.maxFailed);
-        maxFailed = { percent };
-    }
+    else if (typeof r.maxFailed === "string") maxFailed = { percent: percentOf(r.maxFailed) };
     return {
         canary: r.canary ?? ROLLOUT_DEFAULTS.canary,
         ...(r.waveSize !== undefined ? { waveSize: r.waveSize } : {}),
@@ -95,4 +106,8 @@ export function resolveRolloutStrategy(raw: RawRollout | undefined, deviceNames:
         unreachableIsFailure: r.unreachableIsFailure ?? ROLLOUT_DEFAULTS.unreachableIsFailure,
         onFailure: r.onFailure ?? ROLLOUT_DEFAULTS.onFailure,
     };
+}
+
+function percentOf(text: string): number {
+    return Number(PERCENT.exec(text)?.[1]);
 }

@@ -2,7 +2,7 @@
  * The shape of a stack's configuration, as zod schemas. Pure: nothing here
  * touches Pulumi or a device. Semantic checks that need several fields at
  * once (limits against the hardware class, duplicate names) live in checks.ts
- * and parse.ts. Error messages list the allowed fields from these shapes.
+ * and fleetChecks.ts. Error messages list the allowed fields from these shapes.
  */
 import { isIPv6 } from "node:net";
 import { z } from "zod";
@@ -12,6 +12,19 @@ import { rolloutSchema } from "./rolloutStrategy";
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/** What is wrong with a device's address, if anything: one message, the most specific. */
+export function hostProblem(h: string): string | undefined {
+    if (h.startsWith("[") && h.endsWith("]") && isIPv6(h.slice(1, -1))) {
+        return `must be written without brackets: ${h.slice(1, -1)} (an IPv6 address; the SSH port has its own field, port)`;
+    }
+    if (h.includes(":")) return isIPv6(h) ? undefined : "must be a host name, an IPv4 address or an IPv6 address (without brackets)";
+    // ssh's resolver reads a name whose last part is a number as an IPv4
+    // address (10.1.1 is 10.1.0.1, 0x7f.1 is 127.0.0.1, 010 is octal), so
+    // `999.1.1.1` is no host name: such a name must be a plain dotted quad.
+    if (/(^|\.)(\d+|0x[0-9a-f]*)$/i.test(h)) return IPV4.test(h) ? undefined : "must be a valid IPv4 address (four numbers 0-255, no leading zeros)";
+    return HOSTNAME.test(h) ? undefined : "must be a host name, an IPv4 address or an IPv6 address (without brackets)";
+}
+
 /** `ssh-keyscan` output without the host name: the key type and base64 body. */
 export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}$/;
 /** A registry host, optionally with a port: `ghcr.io`, `registry.local:5000`, `10.0.0.1:5000`. */
@@ -88,14 +101,11 @@ const releaseImageSchema = z
 export const deviceSchema = z
     .object({
         name: z.string().regex(DNS_LABEL, "must be a lower-case DNS label: letters, digits and '-', at most 63 characters"),
-        host: z
-            .string()
-            // All digits and dots is an IPv4 address or nothing: `999.1.1.1` is not a host name.
-            .refine((h) => !/^[\d.]+$/.test(h) || IPV4.test(h), { message: "must be a valid IPv4 address (four numbers 0-255)" })
-            .refine((h) => /^[\d.]+$/.test(h) || HOSTNAME.test(h) || (h.includes(":") && isIPv6(h)), {
-                message: "must be a host name, an IPv4 address or an IPv6 address (without brackets)",
-            }),
-        port: z.number().int().min(1).max(65535, "must be a TCP port, 1-65535").optional(),
+        host: z.string().check((ctx) => {
+            const message = hostProblem(ctx.value);
+            if (message) ctx.issues.push({ code: "custom", message, input: ctx.value });
+        }),
+        port: z.number().int().min(1, "must be a TCP port, 1-65535").max(65535, "must be a TCP port, 1-65535").optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name").optional(),
         hostPublicKey: z
             .string()

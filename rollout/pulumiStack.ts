@@ -52,8 +52,16 @@ export async function openStack(name: string, configFile: string | undefined, pr
 /** The stack's configuration, secrets decrypted, as the pure parser takes it. */
 export async function readStackConfig(s: FleetStack): Promise<RawConfig> {
     const args = ["config", "--show-secrets", "--json", "--stack", s.name, "--cwd", s.workspace.workDir, ...(s.configFile ? ["--config-file", s.configFile] : [])];
-    const { stdout } = await run("pulumi", args, { maxBuffer: 64 * 1024 * 1024 });
-    const all = JSON.parse(stdout) as Record<string, { value?: string; objectValue?: unknown; secret?: boolean }>;
+    // The output holds every secret in clear. Neither it nor an error that
+    // carries it (execFile's error keeps stdout; JSON.parse quotes the text it
+    // fails on) may reach a message: only the command's own error line does.
+    const out = await run("pulumi", args, { maxBuffer: 64 * 1024 * 1024 }).then(
+        (r) => ({ stdout: r.stdout }),
+        (e: unknown) => ({ failed: firstLine((e as { stderr?: unknown }).stderr ?? "") || "pulumi config failed" }),
+    );
+    if ("failed" in out) throw new Error(`could not read the configuration of stack ${s.name}: ${out.failed}`);
+    const all = jsonObject(out.stdout) as Record<string, { value?: string; objectValue?: unknown; secret?: boolean }> | undefined;
+    if (all === undefined) throw new Error(`could not read the configuration of stack ${s.name}: \`pulumi config --json\` did not print JSON`);
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     for (const [full, v] of Object.entries(all)) {
@@ -63,6 +71,16 @@ export async function readStackConfig(s: FleetStack): Promise<RawConfig> {
         if (v.secret) secretKeys.add(key);
     }
     return { values, secretKeys };
+}
+
+/** The JSON object in `text`, or undefined: never an error quoting the text. */
+function jsonObject(text: string): object | undefined {
+    try {
+        const v = JSON.parse(text) as unknown;
+        return v !== null && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /** Numbers and booleans arrive as text, as they do in the program. */

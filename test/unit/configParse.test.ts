@@ -93,7 +93,7 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["missing hardware class", (v) => delete v.hardwareClass, ["hardwareClass: required"]],
     ["no devices", (v) => (v.devices = []), ["devices: a stack needs at least one device"]],
     ["devices not a list", (v) => (v.devices = "dev-01"), ["devices: ", '(got "dev-01")']],
-    ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting; allowed: hardwareClass, devices', '(got "x86")']],
+    ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting (did you mean hardwareClass?); allowed: hardwareClass, devices', '(got "x86")']],
     ["unknown service in overrides", (v) => (v.services = { scene_scaner: { cpus: 1 } }), ['services.scene_scaner: unknown service "scene_scaner"; allowed: agent_dvr, scene_scanner']],
     ["unknown service in a device", (v) => (v.devices[0].services = { tvapi: {} }), ['devices[0].services.tvapi: unknown service "tvapi"']],
     ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), [`services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment, healthcheck (got "512m")`]],
@@ -115,9 +115,9 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
         v.devices[0].host = "edge-01.example.com";
         v.devices.push({ name: "dev-02", host: "EDGE-01.example.com", user: "root", hostPublicKey: TEST_HOST_KEY });
     }, ['devices[1].host: devices[0] already deploys to edge-01.example.com:22; one device, one entry (got "EDGE-01.example.com")']],
-    ["IPv4 address with a number over 255", (v) => (v.devices[0].host = "999.1.1.1"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "999.1.1.1")']],
-    ["IPv4 address ending in 256", (v) => (v.devices[0].host = "10.1.0.256"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255) (got "10.1.0.256")']],
-    ["IPv6 address in brackets", (v) => (v.devices[0].host = "[fd00::5]"), ['devices[0].host: must be a host name, an IPv4 address or an IPv6 address (without brackets) (got "[fd00::5]")']],
+    ["IPv4 address with a number over 255", (v) => (v.devices[0].host = "999.1.1.1"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255, no leading zeros) (got "999.1.1.1")']],
+    ["IPv4 address ending in 256", (v) => (v.devices[0].host = "10.1.0.256"), ['devices[0].host: must be a valid IPv4 address (four numbers 0-255, no leading zeros) (got "10.1.0.256")']],
+    ["IPv6 address in brackets", (v) => (v.devices[0].host = "[fd00::5]"), ['devices[0].host: must be written without brackets: fd00::5 (an IPv6 address; the SSH port has its own field, port) (got "[fd00::5]")']],
     ["storage root with ':'", (v) => (v.videoStorageRoot = "/srv/video:ro"), ["videoStorageRoot: must not contain ':' or ',', which Docker's bind mounts use as separators (got \"/srv/video:ro\")"]],
     ["storage root with ','", (v) => (v.devices[0].videoStorageRoot = "/srv/a,b"), ["devices[0].videoStorageRoot: must not contain ':' or ','"]],
     ["registry user name with ':'", (v) => (v.registry.username = "vv:deploy"), ["registry.username: must not contain ':' or white space"]],

@@ -56,13 +56,17 @@ describe("rollout strategy settings", () => {
 
     it("reports every problem at once, with field, value and what is allowed", () => {
         expect(
-            problems({ canary: ["dev-09", "dev-01", "dev-01"], waveSize: 0, waveGrowthFactor: 2, maxFailed: "lots", onFailure: "retry", soakSeconds: -1, colour: "red" }).sort(),
+            problems({ canary: ["dev-09", "dev-01", "dev-01"], waveSize: 0, waveGrowthFactor: 2, maxFailed: "lots", onFailure: "retry", soakSeconds: -1, colour: "red" }),
         ).toEqual([
+            // Schema problems, then the checks of what passed (the canary names);
+            // waveSize failed, so it is not also reported as set beside waveGrowthFactor.
             'rollout.colour: unknown field; allowed: canary, waveSize, waveGrowthFactor, parallelDevices, healthTimeoutSeconds, soakSeconds, maxFailed, abortMinDevices, unreachableIsFailure, onFailure (got "red")',
+            "rollout.waveSize: must be at least 1 device (got 0)",
+            "rollout.soakSeconds: must not be negative (got -1)",
             'rollout.maxFailed: must be a percentage such as "25%" (got "lots")',
             'rollout.onFailure: must be one of rollback, pause (got "retry")',
-            "rollout.soakSeconds: must not be negative (got -1)",
-            "rollout.waveSize: must be at least 1 device (got 0)",
+            'rollout.canary[0]: not a device of this stack; devices: dev-01, dev-02, dev-03, dev-04 (got "dev-09")',
+            'rollout.canary[2]: named twice (got "dev-01")',
         ]);
         expect(problems({ canary: ["dev-09", "dev-01", "dev-01"], waveSize: 2, waveGrowthFactor: 2, maxFailed: "150%" })).toEqual([
             "rollout.waveGrowthFactor: set either waveSize (fixed waves) or waveGrowthFactor (growing waves), not both (got 2)",
