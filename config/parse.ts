@@ -10,9 +10,11 @@ import { checkEnvironment, checkOverride, checkSecrets, checkStorageRoot, cpusOf
 import { reportZodIssue } from "./issues";
 import { resolveRolloutStrategy } from "./rolloutStrategy";
 import { DeviceConfig, FleetConfig, ImageRef, RawConfig, ServiceSettings } from "./model";
-import { IMAGE_DIGEST, IMAGE_TAG, RawDevice, RawFleet, RawServiceOverride, SECRET_KEYS, fleetSchema } from "./schema";
+import { IMAGE_DIGEST, IMAGE_TAG, OPTIONAL_SECRET_KEYS, RawDevice, RawFleet, RawServiceOverride, SECRET_KEYS, fleetSchema } from "./schema";
+import { checkPublishAddress, serviceSecretNames, withSecretNames } from "./serviceSecrets";
 
-const KNOWN_KEYS = [...Object.keys(fleetSchema.shape), ...SECRET_KEYS];
+const TOP_SECRETS: readonly string[] = [...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS];
+const KNOWN_KEYS = [...Object.keys(fleetSchema.shape), ...TOP_SECRETS];
 
 export function parseFleetConfig(raw: RawConfig): FleetConfig {
     const { problems, add } = problemCollector({ values: raw.values, keys: raw.secretKeys });
@@ -21,14 +23,15 @@ export function parseFleetConfig(raw: RawConfig): FleetConfig {
         if (!KNOWN_KEYS.includes(key)) add(key, `unknown setting; allowed: ${KNOWN_KEYS.join(", ")}`, raw.values[key]);
     }
     checkSecrets(raw, add);
+    const secretNames = serviceSecretNames(raw, add);
 
-    const structured = Object.fromEntries(Object.entries(raw.values).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
+    const structured = Object.fromEntries(Object.entries(raw.values).filter(([k]) => !TOP_SECRETS.includes(k)));
     const result = fleetSchema.safeParse(structured);
     if (!result.success) {
         for (const issue of result.error.issues) reportZodIssue(issue, structured, add);
         throw new ConfigError(dedupe(problems));
     }
-    const fleet = buildFleet(result.data, add);
+    const fleet = withSecretNames(buildFleet(result.data, add), secretNames, add);
     if (problems.length > 0) throw new ConfigError(dedupe(problems));
     return fleet;
 }
@@ -43,7 +46,10 @@ function buildFleet(raw: RawFleet, add: AddProblem): FleetConfig {
     const stackRoot = raw.videoStorageRoot ?? STACK_DEFAULTS.videoStorageRoot;
     checkStorageRoot(["videoStorageRoot"], stackRoot, add);
     checkEnvironment(["environment"], raw.environment, add);
-    for (const [svc, o] of Object.entries(raw.services ?? {})) checkOverride(["services", svc], o, profile, add);
+    for (const [svc, o] of Object.entries(raw.services ?? {})) {
+        checkOverride(["services", svc], o, profile, add);
+        checkPublishAddress(["services", svc], svc, o, add);
+    }
 
     const images = resolveImages(raw, registry, add);
 
@@ -107,7 +113,10 @@ function buildDevice(
     const root = d.videoStorageRoot ?? stackRoot;
     if (d.videoStorageRoot !== undefined) checkStorageRoot(["devices", i, "videoStorageRoot"], d.videoStorageRoot, add);
     const deviceOverrides = d.services ?? {};
-    for (const [svc, o] of Object.entries(deviceOverrides)) checkOverride(["devices", i, "services", svc], o, profile, add);
+    for (const [svc, o] of Object.entries(deviceOverrides)) {
+        checkOverride(["devices", i, "services", svc], o, profile, add);
+        checkPublishAddress(["devices", i, "services", svc], svc, o, add);
+    }
 
     const services: ServiceSettings[] = [];
     for (const name of SERVICE_NAMES) {
@@ -133,6 +142,7 @@ function buildDevice(
             serviceEnvironment,
             image,
             ...(defaults.healthcheck ? { healthcheck: { ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck } } : {}),
+            publishAddress: devO.publishAddress ?? stackO.publishAddress ?? defaults.publishAddress,
         });
     }
     return {
