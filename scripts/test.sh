@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/local-stack.sh"
 
 # The e2e tests' devices: sim-edge-01 stays free for `npm start`, sim-edge-04
-# for the bench; 05-08 form the rollout tests' four-device stack; 17 the hardening tests'.
+# for the bench; 05-08 form the rollout tests' four-device stack; 17 runs the hardening tests.
 E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-17)
 
 t0=$(now)
