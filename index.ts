@@ -20,6 +20,7 @@ const devices = fleet.devices.map(
             device: pins[device.name]?.fleet.devices[0] ?? device,
             sshPrivateKey: secrets.sshPrivateKey,
             registryToken: secrets.registryToken,
+            serviceSecrets: secrets.serviceSecrets,
         }),
 );
 

@@ -15,6 +15,8 @@ export interface EdgeDeviceArgs {
     readonly device: DeviceConfig;
     readonly sshPrivateKey: pulumi.Input<string>;
     readonly registryToken: pulumi.Input<string>;
+    /** `serviceSecrets`: per service, secret name to value. */
+    readonly serviceSecrets?: pulumi.Input<Readonly<Record<string, Readonly<Record<string, string>>>>>;
 }
 
 /** Every network, volume and service container of one device, through its own provider. */
@@ -73,6 +75,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
                     volumes,
                     after: spec.dependsOn.map((d) => services[d]!.container),
                     ...(spec.needsRegistryCredentials ? { registryConfigJson } : {}),
+                    ...(spec.secretFiles.length > 0 ? { secrets: pulumi.secret(pulumi.output(args.serviceSecrets ?? {})).apply((all) => all[spec.service] ?? {}) } : {}),
                 },
                 onDevice,
             );

@@ -10,9 +10,18 @@ export interface ServiceContainerArgs {
     readonly after: readonly pulumi.Resource[];
     /** Docker client config.json with registry auth; only for watchtower. */
     readonly registryConfigJson?: pulumi.Input<string>;
+    /** This service's secrets by name (`serviceSecrets.<service>`); uploaded as the spec's secret files. */
+    readonly secrets?: pulumi.Input<Readonly<Record<string, string>>>;
 }
 
 const seconds = (n: number) => `${n}s`;
+
+/** Never includes the value in the error: it is a secret. */
+function secretValue(all: Readonly<Record<string, string>>, name: string, service: string): string {
+    const v = all[name];
+    if (v === undefined) throw new Error(`serviceSecrets.${service}.${name} is missing`);
+    return String(v);
+}
 
 /**
  * One service on one device: the image pulled from the registry, then the
@@ -50,6 +59,12 @@ export class ServiceContainer extends pulumi.ComponentResource {
             // does not show in `docker inspect`.
             uploads.push({ file: `${WATCHTOWER_DOCKER_CONFIG_DIR}/config.json`, content: pulumi.secret(args.registryConfigJson), permissions: "0400" });
         }
+        for (const f of s.secretFiles) {
+            // Files, not environment: `docker inspect` shows the environment
+            // but not the contents of a file inside the container.
+            const content = pulumi.secret(pulumi.output(args.secrets ?? {}).apply((all) => secretValue(all, f.name, s.service)));
+            uploads.push({ file: f.containerPath, content, permissions: f.permissions });
+        }
 
         this.container = new docker.Container(
             name,
@@ -85,7 +100,12 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 // networkMode stays "bridge": the provider creates the container
                 // there, then moves it to these networks with their aliases.
                 networksAdvanced: s.networks.map((n) => ({ name: args.networks[n.network]!.name, aliases: [...n.aliases] })),
-                ports: s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: "0.0.0.0", protocol: "tcp" })),
+                ports: s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.address, protocol: "tcp" })),
+                // The provider replaces the container when any of these change
+                // (they cannot change on an existing container), so a change shows in preview.
+                capabilities: { drops: [...s.capDrop], ...(s.capAdd.length > 0 ? { adds: [...s.capAdd] } : {}) },
+                readOnly: s.readOnlyRootFilesystem,
+                tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.containerPath, t.options])),
                 ...(s.gpu === "nvidia-runtime" ? { runtime: "nvidia" } : {}),
                 ...(s.gpu === "device-request" ? { gpus: "all" } : {}),
                 logDriver: "json-file",

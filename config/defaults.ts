@@ -97,6 +97,27 @@ export interface ServiceDefaults {
     readonly mountsDockerSocket: boolean;
     /** Arguments after the image's entrypoint; empty keeps the image's own. */
     readonly command: readonly string[];
+    /** Address the published ports bind to on the device; a stack or device may override it. */
+    readonly publishAddress: string;
+    /**
+     * Linux capabilities added back after dropping all of them; README
+     * "Least privilege" gives the reason for each.
+     */
+    readonly capAdd: readonly LinuxCapability[];
+    /** Whether the image's root filesystem is mounted read-only. */
+    readonly readOnlyRootFilesystem: boolean;
+    /** Writable scratch for a read-only service, in memory and bounded. */
+    readonly tmpfs: readonly TmpfsDefaults[];
+    /** Most processes and threads the container may hold at once (a fork bomb stops there). */
+    readonly pidsLimit: number;
+}
+
+/** Capabilities as Docker reports them in `docker inspect` (HostConfig.CapAdd). */
+export type LinuxCapability = "CAP_CHOWN" | "CAP_DAC_OVERRIDE" | "CAP_FOWNER" | "CAP_SETGID" | "CAP_SETUID" | "CAP_NET_BIND_SERVICE" | "CAP_KILL";
+
+export interface TmpfsDefaults {
+    readonly containerPath: string;
+    readonly sizeMiB: number;
 }
 
 // Workers write a heartbeat file; the seed's check for playlist_manager (file touched in the
@@ -122,7 +143,18 @@ const base = {
     usesGpu: false,
     mountsDockerSocket: false,
     command: [],
+    // Only what a service must offer to other machines listens beyond the device itself.
+    publishAddress: "127.0.0.1",
+    capAdd: [],
+    // The workers write /app/heartbeat, which the seed's healthcheck reads,
+    // beside their code in /app: a tmpfs over /app would hide the code.
+    readOnlyRootFilesystem: false,
+    tmpfs: [],
+    pidsLimit: 256,
 } as const;
+
+/** The scratch directory every read-only service gets (the stand-ins' fault switches live there too). */
+const scratch: readonly TmpfsDefaults[] = [{ containerPath: "/tmp", sizeMiB: 16 }];
 
 export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = {
     agent_dvr: {
@@ -133,6 +165,11 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         restart: "always",
         healthcheck: heartbeat(2, 30, 30),
         storageMounts: [storage("input", false)],
+        // The real image starts as root, takes ownership of its media and
+        // config directories, then runs as its own user.
+        capAdd: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"],
+        // Camera streams: one ffmpeg per camera, each with its threads.
+        pidsLimit: 512,
     },
     scene_scanner: {
         ...base,
@@ -189,6 +226,10 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         storageMounts: [storage("playlists", true)],
         ports: [{ internal: 8000, external: 8000 }],
         dependsOn: ["playlist_manager"],
+        // The seed's TV clients reach it over the network.
+        publishAddress: "0.0.0.0",
+        readOnlyRootFilesystem: true,
+        tmpfs: scratch,
     },
     watchtower: {
         ...base,
@@ -199,6 +240,9 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         healthcheck: { test: ["CMD", "/watchtower", "--health-check"], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 10 },
         networks: ["control"],
         mountsDockerSocket: true,
+        // Talks only to the Docker socket, as root; its registry login is an
+        // uploaded file, which Docker refuses into a read-only root filesystem.
+        pidsLimit: 64,
     },
     orchestrator: {
         ...base,
@@ -221,6 +265,9 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         healthcheck: { test: ["CMD", "wget", "-q", "--spider", "http://localhost:9090/-/healthy"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 },
         namedVolumes: [{ volume: "prometheus_data", containerPath: "/prometheus" }],
         networks: ["backend", "monitoring"],
+        // Writes only its volume.
+        readOnlyRootFilesystem: true,
+        tmpfs: scratch,
     },
     grafana: {
         ...base,
@@ -234,6 +281,10 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         networks: ["monitoring"],
         ports: [{ internal: 3000, external: 3000 }],
         dependsOn: ["prometheus"],
+        // Writes its volume and /tmp; given secrets, it keeps a writable root
+        // filesystem (they are uploaded files).
+        readOnlyRootFilesystem: true,
+        tmpfs: scratch,
     },
     self_monitor: {
         ...base,
@@ -244,6 +295,9 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         healthcheck: { test: ["CMD", "/self-monitor", "-healthcheck"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
         networks: ["control"],
         mountsDockerSocket: true,
+        readOnlyRootFilesystem: true,
+        tmpfs: scratch,
+        pidsLimit: 64,
     },
 };
 

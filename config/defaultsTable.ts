@@ -6,8 +6,8 @@ import { NETWORK_NAMES, SERVICE_DEFAULTS, SERVICE_NAMES } from "./defaults";
 
 export function serviceDefaultsTable(): string {
     const header = [
-        "| service | image | memory (MiB) | CPUs | restart | healthcheck | mounts | networks | ports |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| service | image | memory (MiB) | CPUs | restart | healthcheck | mounts | networks | ports | capabilities added | root fs | tmpfs | pids limit (planned) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ];
     const rows = SERVICE_NAMES.map((n) => {
         const d = SERVICE_DEFAULTS[n];
@@ -22,9 +22,11 @@ export function serviceDefaultsTable(): string {
                 ...(d.mountsDockerSocket ? ["docker.sock"] : []),
             ].join("<br>") || "-";
         const networks = d.networks.map((x) => NETWORK_NAMES[x]).join(", ");
-        const ports = d.ports.map((p) => `${p.external}→${p.internal}`).join(", ") || "-";
+        const ports = d.ports.map((p) => `${d.publishAddress}:${p.external}→${p.internal}`).join(", ") || "-";
+        const caps = d.capAdd.map((c) => `\`${c}\``).join("<br>") || "none";
+        const tmpfs = d.tmpfs.map((t) => `${t.containerPath} (${t.sizeMiB} MiB)`).join("<br>") || "-";
         const gpu = d.usesGpu ? " (GPU)" : "";
-        return `| ${n}${d.optional ? " (optional)" : ""}${gpu} | \`${n}\` | ${d.memoryMiB} | ${d.cpus} | ${restart} | ${hc} | ${mounts} | ${networks} | ${ports} |`;
+        return `| ${n}${d.optional ? " (optional)" : ""}${gpu} | \`${n}\` | ${d.memoryMiB} | ${d.cpus} | ${restart} | ${hc} | ${mounts} | ${networks} | ${ports} | ${caps} | ${d.readOnlyRootFilesystem ? "read-only" : "writable"} | ${tmpfs} | ${d.pidsLimit} |`;
     });
     return [...header, ...rows].join("\n");
 }

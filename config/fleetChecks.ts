@@ -8,6 +8,7 @@
 import { SERVICE_DEFAULTS, SERVICE_NAMES, STACK_DEFAULTS, ServiceName } from "./defaults";
 import { AddProblem } from "./errors";
 import { ClassBounds, checkEnvironment, checkOverride, checkStorageRoot, classBounds, isRepository } from "./checks";
+import { checkPublishAddress } from "./serviceSecrets";
 import { RawRollout, checkRolloutStrategy } from "./rolloutStrategy";
 import { SalvageResult, SalvagedFleet, failedWithin } from "./salvage";
 import { IMAGE_DIGEST, IMAGE_TAG, RawServiceOverride } from "./schema";
@@ -35,7 +36,11 @@ export function checkFleet(f: SalvagedFleet, failed: Failed, add: AddProblem): v
 }
 
 function checkOverrides(p: PropertyKey[], overrides: Partial<Record<ServiceName, RawServiceOverride>> | undefined, bounds: ClassBounds, add: AddProblem): void {
-    for (const [svc, o] of Object.entries(overrides ?? {})) if (o) checkOverride([...p, svc], o, bounds, add);
+    for (const [svc, o] of Object.entries(overrides ?? {})) {
+        if (!o) continue;
+        checkOverride([...p, svc], o, bounds, add);
+        checkPublishAddress([...p, svc], svc, o, add);
+    }
 }
 
 /** Names, and the machine behind an address: devices whose own field failed are left out of the comparison. */

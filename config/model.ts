@@ -36,6 +36,13 @@ export interface ServiceSettings {
     readonly image: ImageRef;
     /** The service's default check with the stack's, then the device's timing overrides. */
     readonly healthcheck?: HealthcheckDefaults;
+    /**
+     * Where its ports are published; absent in settings recorded before it
+     * existed, which then get the service's default.
+     */
+    readonly publishAddress?: string;
+    /** Names of the secrets it receives as files (values stay in Pulumi secrets, never here). */
+    readonly secretNames?: readonly string[];
 }
 
 export interface DeviceConfig {

@@ -13,27 +13,33 @@ import { checkFleet } from "./fleetChecks";
 import { resolveRolloutStrategy } from "./rolloutStrategy";
 import { salvageFleet } from "./salvage";
 import { DeviceConfig, FleetConfig, ImageRef, RawConfig, ServiceSettings } from "./model";
-import { RawDevice, RawFleet, RawServiceOverride, SECRET_KEYS, fleetSchema } from "./schema";
+import { OPTIONAL_SECRET_KEYS, RawDevice, RawFleet, RawServiceOverride, SECRET_KEYS, fleetSchema } from "./schema";
+import { serviceSecretNames, withSecretNames } from "./serviceSecrets";
 
 const STRUCTURED_KEYS = Object.keys(fleetSchema.shape);
-const KNOWN_KEYS = [...STRUCTURED_KEYS, ...SECRET_KEYS];
+const TOP_SECRETS: readonly string[] = [...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS];
+const KNOWN_KEYS = [...STRUCTURED_KEYS, ...TOP_SECRETS];
 
 export function parseFleetConfig(raw: RawConfig): FleetConfig {
     const { problems, add } = problemCollector({ values: raw.values, keys: raw.secretKeys });
 
     const structured: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(raw.values)) {
-        if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
+        if (TOP_SECRETS.includes(key)) continue;
         if (STRUCTURED_KEYS.includes(key)) structured[key] = value;
         else add(key, unknownSetting(key), value, !looksLikeCredential(key));
     }
     checkSecrets(raw, add);
+    const secretNames = serviceSecretNames(raw, add);
     // Schema and meaning in one pass: every part is checked against its
     // schema, and the semantic checks run on the parts that passed.
     const { fleet, failed } = salvageFleet(structured, add);
     checkFleet(fleet, failed, add);
     if (problems.length > 0) throw new ConfigError(orderProblems(dedupe(problems), KNOWN_KEYS));
-    return buildFleet(fleetSchema.parse(structured));
+    // Secrets for services that run nowhere can only be told once the devices are built.
+    const built = withSecretNames(buildFleet(fleetSchema.parse(structured)), secretNames, add);
+    if (problems.length > 0) throw new ConfigError(orderProblems(dedupe(problems), KNOWN_KEYS));
+    return built;
 }
 
 function unknownSetting(key: string): string {
@@ -102,6 +108,7 @@ function buildDevice(raw: RawFleet, d: RawDevice, stackRoot: string, images: Rea
             serviceEnvironment,
             image,
             ...(defaults.healthcheck ? { healthcheck: { ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck } } : {}),
+            publishAddress: devO.publishAddress ?? stackO.publishAddress ?? defaults.publishAddress,
         });
     }
     return {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { bareKey } from "./keys";
 import { FleetConfig, RawConfig } from "./model";
 import { parseFleetConfig } from "./parse";
+import { SERVICE_SECRETS_KEY } from "./serviceSecrets";
 
 // Exported by the SDK's runtime but absent from its typings.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
@@ -16,6 +17,8 @@ const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret: (key: stri
 export interface FleetSecrets {
     readonly sshPrivateKey: pulumi.Output<string>;
     readonly registryToken: pulumi.Output<string>;
+    /** `serviceSecrets`: per service, secret name to value; empty when the stack sets none. */
+    readonly serviceSecrets: pulumi.Output<Readonly<Record<string, Readonly<Record<string, string>>>>>;
 }
 
 export function readRawConfig(project: string = pulumi.getProject()): RawConfig {
@@ -67,6 +70,10 @@ export function loadFleet(): { fleet: FleetConfig; secrets: FleetSecrets } {
     const cfg = new pulumi.Config();
     return {
         fleet,
-        secrets: { sshPrivateKey: cfg.requireSecret("sshPrivateKey"), registryToken: cfg.requireSecret("registryToken") },
+        secrets: {
+            sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
+            registryToken: cfg.requireSecret("registryToken"),
+            serviceSecrets: cfg.getSecretObject<Record<string, Record<string, string>>>(SERVICE_SECRETS_KEY) ?? pulumi.secret<Record<string, Record<string, string>>>({}),
+        },
     };
 }

@@ -4,7 +4,7 @@
  * once (limits against the hardware class, duplicate names) live in checks.ts
  * and fleetChecks.ts. Error messages list the allowed fields from these shapes.
  */
-import { isIPv6 } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 import { z } from "zod";
 import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
 import { rolloutSchema } from "./rolloutStrategy";
@@ -40,6 +40,8 @@ export const MEMORY_WITH_UNIT = /^(\d+(\.\d+)?)\s*([bkmg])b?$/i;
 /** Top-level keys outside fleetSchema: read as secrets, never as structured config. */
 export const SECRET_KEYS = ["sshPrivateKey", "registryToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Top-level secrets a stack may leave out; checked in serviceSecrets.ts. */
+export const OPTIONAL_SECRET_KEYS = ["serviceSecrets"] as const;
 
 /**
  * A field accepted only so that checks.ts can refuse credentials in it with a
@@ -85,6 +87,10 @@ export const serviceOverrideSchema = z
         cpus: cpus.optional(),
         environment: environmentSchema.optional(),
         healthcheck: healthcheckOverrideSchema.optional(),
+        publishAddress: z
+            .string({ error: "must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1" })
+            .refine((a) => isIP(a) !== 0, { message: "must be an IPv4 or IPv6 address (without brackets) such as 127.0.0.1, 0.0.0.0 or ::1" })
+            .optional(),
     })
     .strict();
 

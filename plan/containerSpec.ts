@@ -9,6 +9,7 @@ import * as path from "node:path";
 import {
     DOCKER_SOCKET,
     GpuMode,
+    LinuxCapability,
     LABEL_PREFIX,
     NETWORK_NAMES,
     NetworkName,
@@ -17,6 +18,7 @@ import {
     ServiceName,
 } from "../config/defaults";
 import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/model";
+import { SECRET_FILE_SUFFIX } from "../config/serviceSecrets";
 
 export interface HealthcheckSpec {
     readonly test: readonly string[];
@@ -51,7 +53,8 @@ export interface ContainerSpec {
     readonly bindMounts: readonly BindMountSpec[];
     readonly namedVolumes: readonly { readonly volume: string; readonly containerPath: string }[];
     readonly networks: readonly { readonly network: NetworkName; readonly name: string; readonly aliases: readonly string[] }[];
-    readonly ports: readonly { readonly internal: number; readonly external: number }[];
+    /** `address` is the device's address the port is bound on. */
+    readonly ports: readonly { readonly internal: number; readonly external: number; readonly address: string }[];
     /** Enabled services that must be healthy first. */
     readonly dependsOn: readonly ServiceName[];
     readonly gpu: GpuMode;
@@ -62,9 +65,37 @@ export interface ContainerSpec {
     readonly stopGraceSeconds: number;
     /** Watchtower reads registry credentials from a file we upload, never from its environment. */
     readonly needsRegistryCredentials: boolean;
+    /** Always ["ALL"]: what a service needs is added back by name. */
+    readonly capDrop: readonly string[];
+    readonly capAdd: readonly LinuxCapability[];
+    readonly readOnlyRootFilesystem: boolean;
+    readonly tmpfs: readonly TmpfsSpec[];
+    /**
+     * Planned but not yet applied: neither @pulumi/docker 5.2.0 nor the
+     * provider it is built from has a field for the container's pids limit.
+     */
+    readonly pidsLimit: number;
+    /** Secrets uploaded as files; the environment names each file in `<NAME>__FILE`. */
+    readonly secretFiles: readonly SecretFileSpec[];
+}
+
+export interface TmpfsSpec {
+    readonly containerPath: string;
+    readonly sizeMiB: number;
+    /** Docker's tmpfs options, as `docker inspect` reports them back. */
+    readonly options: string;
+}
+
+export interface SecretFileSpec {
+    readonly name: string;
+    readonly containerPath: string;
+    /** Only the owner (root) reads it. */
+    readonly permissions: string;
 }
 
 export const WATCHTOWER_DOCKER_CONFIG_DIR = "/config";
+/** Where a service's secrets are uploaded, one file per secret. */
+export const SECRETS_DIR = "/run/secrets";
 
 export function imageReference(image: ImageRef): string {
     return image.digest ? `${image.repository}@${image.digest}` : `${image.repository}:${image.tag}`;
@@ -106,6 +137,14 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
     }));
     if (d.mountsDockerSocket) bindMounts.push({ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET, readOnly: false });
 
+    // Readable by the image's own user (uploads take no owner; grafana runs as uid 472).
+    const secretFiles: SecretFileSpec[] = (s.secretNames ?? []).map((name) => ({ name, containerPath: path.posix.join(SECRETS_DIR, name), permissions: "0444" }));
+    for (const f of secretFiles) environment[`${f.name}${SECRET_FILE_SUFFIX}`] = f.containerPath;
+    const needsRegistryCredentials = s.name === "watchtower";
+    // The provider uploads files with `docker cp` to `/`, which Docker refuses
+    // for a read-only root filesystem even when the target is a volume.
+    const readOnlyRootFilesystem = d.readOnlyRootFilesystem && !needsRegistryCredentials && secretFiles.length === 0;
+
     const hc = s.healthcheck;
     const healthyWithinSeconds = hc ? hc.startPeriodSeconds + 2 * hc.intervalSeconds + hc.timeoutSeconds + 30 : 60;
     const watched = s.name !== "watchtower" && fleet.watchtower.services.includes(s.name) && enabled.has("watchtower");
@@ -145,7 +184,7 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
         bindMounts,
         namedVolumes: d.namedVolumes.map((v) => ({ ...v })),
         networks: d.networks.map((n) => ({ network: n, name: NETWORK_NAMES[n], aliases: aliasesOf(s.name) })),
-        ports: d.ports.map((p) => ({ ...p })),
+        ports: d.ports.map((p) => ({ ...p, address: s.publishAddress ?? d.publishAddress })),
         dependsOn: d.dependsOn.filter((n) => enabled.has(n)),
         gpu: d.usesGpu ? fleet.profile.gpu : "none",
         labels: sortKeys(labels),
@@ -153,7 +192,14 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
         securityOptions: ["no-new-privileges:true"],
         command,
         stopGraceSeconds: fleet.stopGraceSeconds,
-        needsRegistryCredentials: s.name === "watchtower",
+        needsRegistryCredentials,
+        capDrop: ["ALL"],
+        capAdd: [...d.capAdd],
+        readOnlyRootFilesystem,
+        // Scratch only makes sense where the root filesystem cannot take it.
+        tmpfs: readOnlyRootFilesystem ? d.tmpfs.map((t) => ({ ...t, options: `rw,noexec,nosuid,nodev,size=${t.sizeMiB}m` })) : [],
+        pidsLimit: d.pidsLimit,
+        secretFiles,
     };
 }
 

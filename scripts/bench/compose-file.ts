@@ -64,6 +64,11 @@ function composeService(s: ContainerSpec): Record<string, unknown> {
         logging: { driver: "json-file", options: { ...s.logOptions } },
         security_opt: [...s.securityOptions],
         privileged: false,
+        cap_drop: [...s.capDrop],
+        ...(s.capAdd.length > 0 ? { cap_add: [...s.capAdd] } : {}),
+        read_only: s.readOnlyRootFilesystem,
+        // The program does not apply pids limits yet (no provider field), so neither does compose.
+        ...(s.tmpfs.length > 0 ? { tmpfs: s.tmpfs.map((t) => `${t.containerPath}:${t.options}`) } : {}),
         stop_grace_period: seconds(s.stopGraceSeconds),
     };
     if (s.healthcheck) {
@@ -76,7 +81,7 @@ function composeService(s: ContainerSpec): Record<string, unknown> {
         };
     }
     if (s.ports.length > 0) {
-        svc.ports = s.ports.map((p) => ({ target: p.internal, published: String(p.external), host_ip: "0.0.0.0", protocol: "tcp" }));
+        svc.ports = s.ports.map((p) => ({ target: p.internal, published: String(p.external), host_ip: p.address, protocol: "tcp" }));
     }
     // The provider creates a container only once its dependencies are healthy.
     if (s.dependsOn.length > 0) svc.depends_on = Object.fromEntries(s.dependsOn.map((d) => [d, { condition: "service_healthy" }]));

@@ -96,7 +96,7 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["unknown top-level setting", (v) => (v.hardwareclass = "x86"), ['hardwareclass: unknown setting (did you mean hardwareClass?); allowed: hardwareClass, devices', '(got "x86")']],
     ["unknown service in overrides", (v) => (v.services = { scene_scaner: { cpus: 1 } }), ['services.scene_scaner: unknown service "scene_scaner"; allowed: agent_dvr, scene_scanner']],
     ["unknown service in a device", (v) => (v.devices[0].services = { tvapi: {} }), ['devices[0].services.tvapi: unknown service "tvapi"']],
-    ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), [`services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment, healthcheck (got "512m")`]],
+    ["unknown field in a service override", (v) => (v.services = { tv_api: { mem_limit: "512m" } }), [`services.tv_api.mem_limit: unknown field; allowed: enabled, memoryMiB, memory, cpus, environment, healthcheck, publishAddress (got "512m")`]],
     ["negative memoryMiB", (v) => (v.services = { tv_api: { memoryMiB: -512 } }), ["services.tv_api.memoryMiB: must be between 6 (Docker's minimum) and 32768 MiB for this hardware class (got -512)"]],
     ["memoryMiB with a unit", (v) => (v.services = { tv_api: { memoryMiB: "512m" } }), ['services.tv_api.memoryMiB: must be a whole number of MiB such as 512 (or use memory: "512m") (got "512m")']],
     ["fractional memoryMiB", (v) => (v.services = { tv_api: { memoryMiB: 512.5 } }), ["services.tv_api.memoryMiB: must be a whole number of MiB", "(got 512.5)"]],

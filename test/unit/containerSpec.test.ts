@@ -131,7 +131,10 @@ describe("networks and ports", () => {
     it("publishes only tv_api and grafana", () => {
         const s = specs("x86", { services: { prometheus: { enabled: true }, grafana: { enabled: true } } });
         const published = Object.values(s).filter((x) => x.ports.length > 0).map((x) => [x.service, x.ports]);
-        expect(published).toEqual([["tv_api", [{ internal: 8000, external: 8000 }]], ["grafana", [{ internal: 3000, external: 3000 }]]]);
+        expect(published).toEqual([
+            ["tv_api", [{ internal: 8000, external: 8000, address: "0.0.0.0" }]],
+            ["grafana", [{ internal: 3000, external: 3000, address: "127.0.0.1" }]],
+        ]);
     });
 });
 

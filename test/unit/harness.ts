@@ -45,7 +45,7 @@ export interface ProgramRun {
 
 export async function runProgram(
     values: Record<string, unknown>,
-    opts: { stack?: string; secrets?: boolean; record?: RecordedResource[] } = {},
+    opts: { stack?: string; secrets?: boolean; record?: RecordedResource[]; extraSecretKeys?: readonly string[] } = {},
 ): Promise<ProgramRun> {
     // Callers that expect the program to throw pass their own list to inspect afterwards.
     const resources: RecordedResource[] = opts.record ?? [];
@@ -67,7 +67,8 @@ export async function runProgram(
         true,
     );
     const all = { sshPrivateKey: TEST_PRIVATE_KEY, registryToken: TEST_REGISTRY_TOKEN, ...values };
-    pulumi.runtime.setAllConfig(toPulumiConfig(all), opts.secrets === false ? [] : ["sshPrivateKey", "registryToken"].map((k) => projectKey(k)));
+    const secretKeys = opts.secrets === false ? [] : ["sshPrivateKey", "registryToken", ...(opts.extraSecretKeys ?? [])];
+    pulumi.runtime.setAllConfig(toPulumiConfig(all), secretKeys.map((k) => projectKey(k)));
     const module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(module)) outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v) : v;

@@ -78,7 +78,7 @@ describe("Pulumi.edge-x86.yaml", () => {
         const volumes = byType(resources, "docker:index/volume:Volume");
         expect(volumes.map((v) => v.inputs.name).sort()).toEqual(["grafana_data", "prometheus_data"]);
         const grafana = containers.find((c) => c.inputs.name === "grafana")!;
-        expect(grafana.inputs.ports).toEqual([{ internal: 3000, external: 3000, ip: "0.0.0.0", protocol: "tcp" }]);
+        expect(grafana.inputs.ports).toEqual([{ internal: 3000, external: 3000, ip: "127.0.0.1", protocol: "tcp" }]);
         expect(grafana.inputs.volumes).toEqual([{ volumeName: "grafana_data", containerPath: "/var/lib/grafana" }]);
         const networks = byType(resources, "docker:index/network:Network").map((n) => n.inputs.name).sort();
         expect(networks).toEqual(["vv_backend", "vv_control", "vv_monitoring"]);
