@@ -30,7 +30,23 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
     runtime: "runtime",
     gpus: "GPUs",
     command: "command",
+    waitTimeout: "health wait",
 };
+
+/**
+ * Labels the program derives from other fields (config/defaults.ts,
+ * LABEL_PREFIX): the field's own line says what changed, and a replacement
+ * they force is the field's doing.
+ */
+const DERIVED_LABELS: Readonly<Record<string, string>> = {
+    "edge-fleet.image": "image",
+    "edge-fleet.limits": "memory/CPU limits",
+    "edge-fleet.healthcheck": "healthcheck",
+};
+
+/** Fields in the order a reviewer reads them; others follow by name. */
+const ORDER = ["image", "memory", "memorySwap", "cpus", "healthcheck", "waitTimeout", "restart", "maxRetryCount", "volumes", "networksAdvanced", "ports", "envs", "labels"];
+const rank = (f: string) => (ORDER.includes(f) ? ORDER.indexOf(f) : ORDER.length);
 
 export const topField = (path: string) => path.split(/[.[]/)[0]!;
 
@@ -38,6 +54,12 @@ export const topField = (path: string) => path.split(/[.[]/)[0]!;
 export function replaceReasons(m: StepEventMetadata, keys: ReadonlySet<string>): string[] {
     const out = new Set([...keys].map(topField));
     for (const [p, d] of Object.entries(m.detailedDiff ?? {})) if (String(d.diffKind).endsWith("-replace")) out.add(topField(p));
+    if (!out.has("labels")) return [...out].sort();
+    // A derived label names the field behind it; other labels stay "labels".
+    out.delete("labels");
+    const o = keyValues(m.old?.inputs?.labels, labelEntry);
+    const n = keyValues(m.new?.inputs?.labels, labelEntry);
+    for (const k of new Set([...o.keys(), ...n.keys()])) if (o.get(k) !== n.get(k)) out.add(DERIVED_LABELS[k] ?? "labels");
     return [...out].sort();
 }
 
@@ -45,7 +67,7 @@ export const describeReasons = (fields: readonly string[]) => [...new Set(fields
 
 function changedFields(m: StepEventMetadata): string[] {
     const paths = Object.keys(m.detailedDiff ?? {});
-    return [...new Set((paths.length > 0 ? paths : (m.diffs ?? [])).map(topField))].sort();
+    return [...new Set((paths.length > 0 ? paths : (m.diffs ?? [])).map(topField))].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function show(v: unknown): string {
@@ -75,7 +97,7 @@ function imageLines(oldRef: unknown, newRef: unknown, image?: StepEventMetadata)
     if (o.tag !== n.tag) lines.push(`image tag ${o.tag ?? "(none)"} → ${n.tag ?? "(none)"}`);
     // The digest running now is what the device pulled (the image's repoDigest);
     // the new one is the pinned digest, or whatever the tag points to when pulled.
-    const pulled = image?.old?.outputs?.repoDigest;
+    const pulled: unknown = image?.old?.outputs?.repoDigest;
     const oldDigest = o.digest ?? (typeof pulled === "string" ? parseImageRef(pulled).digest : undefined);
     if (oldDigest !== n.digest) lines.push(`image digest ${shortDigest(oldDigest)} → ${n.digest ? shortDigest(n.digest) : "resolved when pulled"}`);
     return lines;
@@ -130,6 +152,7 @@ const envEntry = (x: unknown): [string, string] => {
     return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
 };
 const labelEntry = (x: unknown): [string, string] => [String((x as Inputs).label), String((x as Inputs).value)];
+const withoutDerived = (m: Map<string, string>) => new Map([...m].filter(([k]) => !(k in DERIVED_LABELS)));
 const hideEnv = (k: string, v: string) => SECRETISH.test(k) || v === "[secret]" || v.includes("[secret]");
 
 function fieldLines(field: string, o: unknown, n: unknown, image?: StepEventMetadata): string[] {
@@ -157,7 +180,9 @@ function fieldLines(field: string, o: unknown, n: unknown, image?: StepEventMeta
         case "envs":
             return mapLines("environment", keyValues(o, envEntry), keyValues(n, envEntry), hideEnv);
         case "labels":
-            return mapLines("label", keyValues(o, labelEntry), keyValues(n, labelEntry), (_k, v) => v.includes("[secret]"));
+            return mapLines("label", withoutDerived(keyValues(o, labelEntry)), withoutDerived(keyValues(n, labelEntry)), (_k, v) => v.includes("[secret]"));
+        case "waitTimeout":
+            return [`health wait ${show(o)}s → ${show(n)}s`];
         case "uploads":
             // Their content is secret (the registry login); only say that they change.
             return ["uploaded files changed (content not shown)"];

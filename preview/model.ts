@@ -146,7 +146,9 @@ export function buildReport(stack: string, events: readonly EngineEvent[], error
             const reasons = action === "replace" ? describeReasons(replaceReasons(s.meta, s.keys)) : [];
             perDevice.get(device)!.containers.push({ service: rest, action, reasons, lines });
         } else if (OTHER_TYPES[s.meta.type]) {
-            perDevice.get(device)!.others.push({ resource: `${OTHER_TYPES[s.meta.type]} ${rest}`, action: s.op });
+            // The Docker name (vv_backend) is what people know, not the resource's.
+            const docker: unknown = s.meta.new?.inputs?.name ?? s.meta.old?.inputs?.name;
+            perDevice.get(device)!.others.push({ resource: `${OTHER_TYPES[s.meta.type]} ${typeof docker === "string" ? docker : rest}`, action: s.op });
         }
     }
     const report: DeviceReport[] = devices.map((device) => {

@@ -25,8 +25,10 @@ export function summaryLine(r: PreviewReport): string {
     return `stack ${r.stack}: ${plural(r.devices.length, "device")}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}, containers: ${c.create} created, ${c.replace} replaced, ${c.update} updated, ${c.delete} deleted`;
 }
 
-export function containerHeadline(c: ContainerChange): string {
-    return `${SIGN[c.action]} ${c.service}: ${ACTION_TEXT[c.action]}${c.reasons.length > 0 ? `, because of ${c.reasons.join(", ")}` : ""}`;
+/** `± tv_api: replace (...), because of image`; in Markdown the service is bold instead of signed. */
+export function containerHeadline(c: ContainerChange, markdown = false): string {
+    const what = `${ACTION_TEXT[c.action]}${c.reasons.length > 0 ? `, because of ${c.reasons.join(", ")}` : ""}`;
+    return markdown ? `**${c.service}**: ${what}` : `${SIGN[c.action]} ${c.service}: ${what}`;
 }
 
 export function policyLine(p: PolicyFinding): string {
@@ -73,7 +75,7 @@ export function renderMarkdown(r: PreviewReport): string {
     for (const d of r.devices) {
         out.push(`#### ${deviceHeadline(d)}`, "");
         if (d.containers.length + d.others.length === 0) continue;
-        for (const c of d.containers) out.push(`- ${containerHeadline(c)}`, ...c.lines.map((l) => `  - ${l}`));
+        for (const c of d.containers) out.push(`- ${containerHeadline(c, true)}`, ...c.lines.map((l) => `  - ${l}`));
         for (const o of d.others) out.push(`- ${o.resource}: ${o.action}`);
         out.push("");
     }
