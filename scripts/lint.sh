@@ -33,6 +33,6 @@ shellcheck -x "${scripts[@]}" .ci/run
 log "lint: actionlint"
 # Built from its Go module and cached like the Pulumi toolchain (first run only).
 bash "$EDGE_FLEET_ROOT/scripts/toolchain.sh" actionlint
-actionlint -color=never
+actionlint -no-color
 
 log "lint passed in $(elapsed "$t0")s"
