@@ -6,7 +6,8 @@
  * policy packs' findings. Secret values arrive from the engine as "[secret]".
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { openStack, withStaleLockRecovery } from "../rollout/pulumiStack";
+import { parseFleetConfig } from "../config/parse";
+import { openStack, readStackConfig, withStaleLockRecovery } from "../rollout/pulumiStack";
 
 export interface CollectedPreview {
     readonly stack: string;
@@ -15,13 +16,20 @@ export interface CollectedPreview {
     readonly error?: string;
 }
 
-export async function collectPreview(stackName: string, configFile: string | undefined, workDir: string): Promise<CollectedPreview> {
+/**
+ * Throws ConfigError (the CLI's exit 2) for an invalid configuration before
+ * any device is contacted, as the rollout does. `policyPacks` are directories
+ * of policy packs the engine runs during the preview.
+ */
+export async function collectPreview(stackName: string, configFile: string | undefined, workDir: string, policyPacks: readonly string[] = []): Promise<CollectedPreview> {
     const s = await openStack(stackName, configFile, workDir);
+    parseFleetConfig(await readStackConfig(s));
     const events: EngineEvent[] = [];
     try {
         await withStaleLockRecovery(s, () =>
             s.stack.preview({
                 refresh: true,
+                ...(policyPacks.length > 0 ? { policyPacks: [...policyPacks] } : {}),
                 onEvent: (e) => events.push(e),
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             }),

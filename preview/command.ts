@@ -14,11 +14,12 @@ export interface PreviewCommandOptions {
     readonly workDir: string;
     readonly markdownFile?: string;
     readonly eventsFile?: string;
+    readonly policyPacks?: readonly string[];
 }
 
 /** 0: previewed, no mandatory policy violated; 1: the preview failed or a mandatory policy was violated. */
 export async function previewCommand(o: PreviewCommandOptions): Promise<number> {
-    const collected = await collectPreview(o.stack, o.configFile, o.workDir);
+    const collected = await collectPreview(o.stack, o.configFile, o.workDir, o.policyPacks ?? []);
     if (o.eventsFile) fs.writeFileSync(o.eventsFile, `${JSON.stringify(collected.events, null, 1)}\n`);
     const report = buildReport(o.stack, collected.events, collected.error);
     process.stdout.write(renderText(report));
