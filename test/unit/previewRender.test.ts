@@ -200,3 +200,13 @@ describe("preview Markdown", () => {
         );
     });
 });
+
+describe("preview fixtures", () => {
+    it("hold nothing of the machine they were captured on", () => {
+        const dir = path.join(__dirname, "fixtures", "preview");
+        for (const f of fs.readdirSync(dir)) {
+            const text = fs.readFileSync(path.join(dir, f), "utf8");
+            expect(text, f).not.toMatch(/10\.77\.|\/var\/lib\/edge-fleet-sim|\/root\/|ssh-ed25519 AAAA[A-Za-z0-9+/]|BEGIN OPENSSH/);
+        }
+    });
+});
