@@ -134,6 +134,28 @@ describe("preview field lines", () => {
         ]);
     });
 
+    it("an in-place update is counted as updated and signed ~", () => {
+        const CONTAINER = "docker:index/container:Container";
+        // The memory change as a provider that can update in place would plan it: one update step.
+        const events = edited(() => {}).filter((e) => {
+            const m = e.resourcePreEvent?.metadata;
+            return !(m?.type === CONTAINER && (m.op === "delete-replaced" || m.op === "create-replacement"));
+        });
+        for (const e of events) {
+            const m = e.resourcePreEvent?.metadata;
+            if (m?.type === CONTAINER && m.op === "replace") Object.assign(m, { op: "update", keys: [], detailedDiff: { memory: { diffKind: "update", inputDiff: true } } });
+        }
+        expect(text(events)).toEqual([
+            "stack e2e-preview: 1 device (1 changed), containers: 0 created, 0 replaced, 1 updated, 0 deleted",
+            "policy violations: none",
+            "",
+            "sim-edge-19: changes",
+            "  ~ logline_writer: update in place",
+            "      memory 256 → 320 MiB",
+            "",
+        ]);
+    });
+
     it("an image pinned by digest shows the new digest", () => {
         const lines = text(fixture("release").map((e) => {
             const m = e.resourcePreEvent?.metadata;
