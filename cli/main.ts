@@ -1,12 +1,14 @@
 /**
- * The command line: `edge-fleet rollout` and `edge-fleet drift`. Argument
- * parsing is commander's; the work is in rollout/.
+ * The command line: `edge-fleet rollout`, `edge-fleet drift` and
+ * `edge-fleet preview`. Argument parsing is commander's; the work is in
+ * rollout/ and preview/.
  */
 import Table from "cli-table3";
 import { Command, Option } from "commander";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { ConfigError } from "../config/errors";
+import { previewCommand } from "../preview/command";
 import { findDrift } from "../rollout/drift";
 import { LiveProgress, PlainProgress, Progress } from "../rollout/progress";
 import { RecordStore, RolloutRecord } from "../rollout/records";
@@ -81,6 +83,19 @@ program
             console.log(r.drift.length === 0 ? `no drift on ${r.unreachable.length === 0 ? "any device" : "the reachable devices"}` : `${r.drift.length} difference(s)`);
         }
         process.exitCode = r.unreachable.length > 0 ? 1 : r.drift.length > 0 ? 2 : 0;
+    });
+
+program
+    .command("preview")
+    .description("preview the stack (refreshing from the devices first) and show per device and container what will change and why. Exit 0: previewed, 1: the preview failed or a mandatory policy was violated")
+    .requiredOption("-s, --stack <stack>", "the stack to preview")
+    .option("--config-file <file>", "stack config file (default: Pulumi.<stack>.yaml; for local, the generated one)")
+    .option("--markdown <file>", "also write the report as Markdown to this file (for a pull-request comment)")
+    .option("--events <file>", "also write the engine's events of the preview as JSON to this file")
+    .option("--policy-pack <dir...>", "run these policy packs during the preview")
+    .action(async (o: { stack: string; configFile?: string; markdown?: string; events?: string; policyPack?: string[] }) => {
+        const policyPacks = (o.policyPack ?? []).map((p) => path.resolve(p));
+        process.exitCode = await previewCommand({ stack: o.stack, configFile: configFileFor(o.stack, o.configFile), workDir: ROOT, markdownFile: o.markdown, eventsFile: o.events, policyPacks });
     });
 
 function show(v: unknown): string {

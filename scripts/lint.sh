@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run lint`, also run by `npm test` right after the TypeScript check:
 # ESLint over the TypeScript and the scripts' JavaScript, gofmt and go vet over
-# the Go modules, shellcheck over the shell scripts. Any finding fails it.
+# the Go modules, shellcheck over the shell scripts, actionlint over the
+# GitHub workflows. Any finding fails it.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,5 +29,10 @@ log "lint: shellcheck"
 ensure_packages shellcheck
 mapfile -t scripts < <(git ls-files '*.sh')
 shellcheck -x "${scripts[@]}" .ci/run
+
+log "lint: actionlint"
+# Built from its Go module and cached like the Pulumi toolchain (first run only).
+bash "$EDGE_FLEET_ROOT/scripts/toolchain.sh" actionlint
+actionlint -no-color
 
 log "lint passed in $(elapsed "$t0")s"

@@ -2,7 +2,8 @@
 # Builds the Pulumi CLI, the Node.js language host and the docker provider
 # plugin from Go modules (no download site is used), caching each binary under
 # a key made of its inputs, so a second run only checks hashes.
-# `toolchain.sh compose` builds docker compose v2 the same way (for the bench).
+# `toolchain.sh compose` builds docker compose v2 the same way (for the bench),
+# `toolchain.sh actionlint` the workflows' linter (for scripts/lint.sh).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -40,6 +41,14 @@ build_compose() {
     build_go_binary compose github.com/docker/compose/v2/cmd \
         "-w -X github.com/docker/compose/v2/internal.Version=$v" "$dir" docker-compose
     printf '%s\n' "$GO_TOOL_PATH"
+}
+
+# actionlint, the linter of .github/workflows; linked into EDGE_FLEET_BIN.
+build_actionlint() {
+    local dir="$EDGE_FLEET_ROOT/toolchain/actionlint" v
+    v=$(module_version "$dir" github.com/rhysd/actionlint)
+    build_go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint \
+        "-w -X github.com/rhysd/actionlint.version=$v" "$dir" actionlint
 }
 
 module_version() { # module-dir module-path
@@ -80,5 +89,6 @@ main() {
 case "${1:-}" in
     "") main ;;
     compose) build_compose ;;
-    *) die "usage: toolchain.sh [compose]" ;;
+    actionlint) build_actionlint ;;
+    *) die "usage: toolchain.sh [compose|actionlint]" ;;
 esac
