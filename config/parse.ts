@@ -88,11 +88,25 @@ function buildFleet(raw: RawFleet, add: AddProblem): FleetConfig {
             monitorOnly: wt.monitorOnly ?? STACK_DEFAULTS.watchtower.monitorOnly,
             services: watched,
         },
-        selfMonitor: { intervalSeconds: raw.selfMonitor?.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds },
+        selfMonitor: selfMonitorOf(raw, add),
         orchestrator: { intervalSeconds: raw.orchestrator?.intervalSeconds ?? STACK_DEFAULTS.orchestrator.intervalSeconds },
         stopGraceSeconds: raw.stopGraceSeconds ?? STACK_DEFAULTS.stopGraceSeconds,
         rollout: resolveRolloutStrategy(raw.rollout, raw.devices.map((d) => d.name), add),
     };
+}
+
+function selfMonitorOf(raw: RawFleet, add: AddProblem): FleetConfig["selfMonitor"] {
+    const sm = raw.selfMonitor ?? {};
+    const out = {
+        intervalSeconds: sm.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds,
+        maxRestarts: sm.maxRestarts ?? STACK_DEFAULTS.selfMonitor.maxRestarts,
+        restartWindowSeconds: sm.restartWindowSeconds ?? STACK_DEFAULTS.selfMonitor.restartWindowSeconds,
+    };
+    // The monitor looks once per interval; a shorter window never holds more than one restart, so it would cap nothing.
+    if (sm.restartWindowSeconds !== undefined && out.restartWindowSeconds < out.intervalSeconds) {
+        add(["selfMonitor", "restartWindowSeconds"], `must be at least selfMonitor.intervalSeconds (${out.intervalSeconds})`, sm.restartWindowSeconds);
+    }
+    return out;
 }
 
 function buildDevice(
