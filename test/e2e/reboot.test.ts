@@ -37,8 +37,8 @@ const states = () => Object.fromEntries(Object.entries(inspectStack(device, STAC
 const allHealthy = () => Object.fromEntries(CORE.map((s) => [s, "healthy"]));
 const fault = (kind: string) => execFileSync("bash", [path.join(ROOT, "sim", "device.sh"), "fault", DEVICE, kind], { stdio: "ignore" });
 
-function sameJSON(a: unknown, b: unknown): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
+function sorted(m: Record<string, unknown>): string {
+    return JSON.stringify(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 beforeAll(async () => {
@@ -82,7 +82,12 @@ afterAll(() => {
 
 /** Waits for every container of the stack to be healthy; the seconds it took from `since`. */
 async function healthyAgain(since: number): Promise<number> {
-    await waitFor(`every container healthy within ${HEALTH_TIMEOUT}s (last: ${JSON.stringify(states())})`, HEALTH_TIMEOUT, () => sameJSON(states(), allHealthy()), 1);
+    let last: Record<string, unknown> = {};
+    try {
+        await waitFor(`every container healthy within ${HEALTH_TIMEOUT}s`, HEALTH_TIMEOUT, () => sorted((last = states())) === sorted(allHealthy()), 1);
+    } catch (e) {
+        throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+    }
     return (Date.now() - since) / 1000;
 }
 
@@ -124,11 +129,16 @@ describe("a stack after its device's Docker daemon restarts", () => {
         const worker = "logline_writer";
         const inspect = () => JSON.parse(docker(device, "inspect", worker))[0];
         // The first crash and each of the five retries: six crashes in all.
+        let crashedAt = 0;
         for (let crash = 0; crash <= RETRY_CAP; crash++) {
+            // While Docker waits to restart it, a container is Running and
+            // Restarting at once, with the old start time.
             await waitFor(`${worker} running after ${crash} restarts`, 60, () => {
                 const s = inspect();
-                return s.State.Running && s.RestartCount === crash && Date.now() - Date.parse(s.State.StartedAt) > 1000;
+                const started = Date.parse(s.State.StartedAt);
+                return s.State.Running && !s.State.Restarting && s.RestartCount === crash && started > crashedAt && Date.now() - started > 1000;
             }, 0.5);
+            crashedAt = Date.now();
             docker(device, "exec", worker, "/standin", "crash", "3");
             await waitFor(`${worker} to crash (${crash + 1} of ${RETRY_CAP + 1})`, 30, () => {
                 const s = inspect();
