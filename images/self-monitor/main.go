@@ -15,9 +15,11 @@
 //	SELF_MONITOR_RESTART_WINDOW_SECONDS   that window, default 3600
 //	DOCKER_HOST                           unix:///path of the Engine API, default unix:///var/run/docker.sock
 //
+// After the daemon restarts, the monitor also starts the stack's on-failure
+// containers the daemon stopped on its way down (reboot.go).
+//
 // Containers labelled edge-fleet.self-monitor=off are left alone. Each action
-// is one JSON line on stdout. After the daemon restarts, the monitor also
-// starts the stack's on-failure containers the daemon stopped (reboot.go). `self-monitor -healthcheck` exits 0 while the
+// is one JSON line on stdout. `self-monitor -healthcheck` exits 0 while the
 // loop has reached the daemon recently (it is the container's healthcheck).
 package main
 

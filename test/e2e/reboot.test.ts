@@ -24,6 +24,8 @@ const HEALTH_TIMEOUT = 5 + 2 * 5 + 3 + 30;
 // The seed's workers: `on-failure` with at most five retries.
 const RETRY_CAP = 5;
 const MONITOR_INTERVAL = 5;
+// The self-monitor restarts an unhealthy container at most this often per window, then leaves it alone.
+const MAX_RESTARTS = 2;
 
 let device: SimDevice;
 let stack: TestStack;
@@ -50,7 +52,7 @@ beforeAll(async () => {
     values = localConfig([device], "e2e-reboot");
     values.release = { tag: "1.0.0", services: { self_monitor: { digest: monitorDigest } } };
     values.services = Object.fromEntries(CORE.map((s) => [s, { healthcheck: s === "watchtower" ? WATCHTOWER : FAST }]));
-    values.selfMonitor = { intervalSeconds: MONITOR_INTERVAL };
+    values.selfMonitor = { intervalSeconds: MONITOR_INTERVAL, maxRestarts: MAX_RESTARTS, restartWindowSeconds: 3600 };
     values.stopGraceSeconds = 10;
     storageRoot = values.devices[0].videoStorageRoot;
     stack = TestStack.create(STACK, values, device);
@@ -98,6 +100,31 @@ function expectNothingToDeploy(): void {
     const drift = edgeFleet("drift", "--stack", STACK, "--config-file", stack.configFile);
     expect(drift.code, drift.stdout + drift.stderr).toBe(0);
 }
+
+const monitorLines = (event: string, container: string) =>
+    docker(device, "logs", "self_monitor")
+        .split("\n")
+        .filter((l) => l.includes(`"event":"${event}"`) && l.includes(`"container":"${container}"`))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("the self-monitor's restart cap", () => {
+    it("restarts a container that stays unhealthy at most maxRestarts times, then says once that it gives up", async () => {
+        const worker = "scene_scanner";
+        // Sticky: unhealthy again after every restart, as a fault no restart cures.
+        docker(device, "exec", worker, "/standin", "fail-health", "--sticky");
+        await waitFor(`a give-up line for ${worker}`, 120, () => monitorLines("give-up", worker).length > 0, 1);
+        const startedAtGiveUp = JSON.parse(docker(device, "inspect", worker))[0].State.StartedAt as string;
+        // Several intervals more: no further restart, no second line.
+        await new Promise((r) => setTimeout(r, 4 * MONITOR_INTERVAL * 1000));
+        expect(monitorLines("restart", worker)).toHaveLength(MAX_RESTARTS);
+        const giveUps = monitorLines("give-up", worker);
+        expect(giveUps).toHaveLength(1);
+        expect(giveUps[0]).toMatchObject({ container: worker, restarts: MAX_RESTARTS, windowSeconds: 3600 });
+        expect(JSON.parse(docker(device, "inspect", worker))[0].State.StartedAt).toBe(startedAtGiveUp);
+        docker(device, "exec", worker, "/standin", "heal");
+        await healthyAgain(Date.now());
+    }, 5 * 60_000);
+});
 
 describe("a stack after its device's Docker daemon restarts", () => {
     it("runs every service again, healthy, when dockerd is stopped and started, without a deploy", async () => {
