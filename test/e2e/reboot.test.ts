@@ -88,7 +88,7 @@ async function healthyAgain(since: number): Promise<number> {
     try {
         await waitFor(`every container healthy within ${HEALTH_TIMEOUT}s`, HEALTH_TIMEOUT, () => sorted((last = states())) === sorted(allHealthy()), 1);
     } catch (e) {
-        throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+        throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`, { cause: e });
     }
     return (Date.now() - since) / 1000;
 }
