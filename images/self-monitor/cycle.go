@@ -16,8 +16,9 @@ type monitor struct {
 	budget      *Budget
 	// self is the monitor's own container's run, read once: it does not
 	// change while this process lives. selfKnown is false until it was read.
-	self      Run
-	selfKnown bool
+	self       Run
+	selfKnown  bool
+	selfWarned bool
 }
 
 func newMonitor(cfg Config, docker *DockerClient, lg *jsonLog, selfID string) *monitor {
@@ -69,9 +70,12 @@ func (m *monitor) stoppedWithDaemon(ctx context.Context, now time.Time) []Decisi
 		}
 		self, err := m.docker.Inspect(ctx, m.selfID)
 		if err != nil {
-			// Not in a container, or a host name that is not the container's ID.
-			m.log.write("warn", "self", "error", err.Error(), "result", "containers stopped with the daemon are not started")
-			m.selfID = ""
+			// Not in a container, or a host name that is not the container's
+			// ID: asked again next cycle, said once.
+			if !m.selfWarned {
+				m.log.write("warn", "self", "error", err.Error(), "result", "containers stopped with the daemon are not started")
+				m.selfWarned = true
+			}
 			return nil
 		}
 		m.self, m.selfKnown = self.Run, true

@@ -64,3 +64,19 @@ func TestCycleGivesUpAfterMaxRestarts(t *testing.T) {
 		t.Fatalf("skip reason %q, want %q", m.lastSkip["aaa111"], ReasonRestartLimit)
 	}
 }
+
+func TestCycleNeverRestartsItselfEvenWhenItCannotInspectItself(t *testing.T) {
+	f := &fakeDaemon{list: []apiContainer{
+		{ID: "self00000000aaaa", Names: []string{"/self_monitor"}, Labels: map[string]string{StackLabel: "local"}, Status: "Up 1 minute (unhealthy)"},
+	}}
+	m := newMonitor(Config{Stack: "local", Interval: time.Second, RestartTimeout: time.Second, MaxRestarts: 3, RestartWindow: time.Hour},
+		NewDockerClient(startFake(t, f)), &jsonLog{}, "self00000000")
+	for i := 0; i < 2; i++ {
+		if err := m.cycle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.restarted) != 0 || len(f.started) != 0 {
+		t.Fatalf("restarted %v, started %v: the monitor must leave itself alone", f.restarted, f.started)
+	}
+}
