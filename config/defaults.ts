@@ -321,7 +321,10 @@ export const STACK_DEFAULTS = {
         // The seed scopes watchtower to these containers.
         services: ["agent_dvr", "scene_scanner", "scene_summarizer"] as readonly ServiceName[],
     },
-    selfMonitor: { intervalSeconds: 30 },
+    // At most maxRestarts restarts of one unhealthy container per window, then
+    // it is left alone until the window has passed: a service that no restart
+    // cures is a fault for a person, not a reason to churn the device.
+    selfMonitor: { intervalSeconds: 30, maxRestarts: 3, restartWindowSeconds: 3600 },
     orchestrator: { intervalSeconds: 300 },
     /** Seconds Docker waits after SIGTERM before SIGKILL: workers flush partial scenes. */
     stopGraceSeconds: 30,

@@ -29,9 +29,20 @@ export function checkFleet(f: SalvagedFleet, failed: Failed, add: AddProblem): v
     checkOneEntryPerDevice(devices, failed, add);
     checkRelease(f, failed, add);
     checkWatchtower(f, failed, add);
+    checkSelfMonitor(f, add);
     if (f.rollout !== undefined) {
         // Its one list, canary, sits in a union, which is kept whole or not at all: no holes.
         checkRolloutStrategy(f.rollout as RawRollout, f.devices?.map((d) => d?.name), add);
+    }
+}
+
+function checkSelfMonitor(f: SalvagedFleet, add: AddProblem): void {
+    const sm = f.selfMonitor;
+    if (sm?.restartWindowSeconds === undefined) return;
+    const interval = sm.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds;
+    // The monitor looks once per interval; a shorter window never holds more than one restart, so it would cap nothing.
+    if (sm.restartWindowSeconds < interval) {
+        add(["selfMonitor", "restartWindowSeconds"], `must be at least selfMonitor.intervalSeconds (${interval})`, sm.restartWindowSeconds);
     }
 }
 

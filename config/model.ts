@@ -69,7 +69,7 @@ export interface FleetConfig {
         readonly monitorOnly: boolean;
         readonly services: readonly ServiceName[];
     };
-    readonly selfMonitor: { readonly intervalSeconds: number };
+    readonly selfMonitor: { readonly intervalSeconds: number; readonly maxRestarts: number; readonly restartWindowSeconds: number };
     readonly orchestrator: { readonly intervalSeconds: number };
     readonly stopGraceSeconds: number;
     /** How `edge-fleet rollout` moves the fleet; the program itself does not use it. */

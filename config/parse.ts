@@ -73,7 +73,11 @@ function buildFleet(raw: RawFleet): FleetConfig {
             monitorOnly: wt.monitorOnly ?? STACK_DEFAULTS.watchtower.monitorOnly,
             services: wt.services ?? STACK_DEFAULTS.watchtower.services,
         },
-        selfMonitor: { intervalSeconds: raw.selfMonitor?.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds },
+        selfMonitor: {
+            intervalSeconds: raw.selfMonitor?.intervalSeconds ?? STACK_DEFAULTS.selfMonitor.intervalSeconds,
+            maxRestarts: raw.selfMonitor?.maxRestarts ?? STACK_DEFAULTS.selfMonitor.maxRestarts,
+            restartWindowSeconds: raw.selfMonitor?.restartWindowSeconds ?? STACK_DEFAULTS.selfMonitor.restartWindowSeconds,
+        },
         orchestrator: { intervalSeconds: raw.orchestrator?.intervalSeconds ?? STACK_DEFAULTS.orchestrator.intervalSeconds },
         stopGraceSeconds: raw.stopGraceSeconds ?? STACK_DEFAULTS.stopGraceSeconds,
         rollout: resolveRolloutStrategy(raw.rollout),

@@ -166,6 +166,13 @@ export const fleetSchema = z
         selfMonitor: z
             .object({
                 intervalSeconds: z.number().int().min(5, "must be at least 5 seconds").max(3600, "must be at most 3600 seconds").optional(),
+                maxRestarts: z.number().int("must be a whole number of restarts").min(1, "must be 1-100 restarts").max(100, "must be 1-100 restarts").optional(),
+                restartWindowSeconds: z
+                    .number()
+                    .int("must be a whole number of seconds")
+                    .min(60, "must be at least 60 seconds")
+                    .max(604800, "must be at most 604800 seconds (7 days)")
+                    .optional(),
             })
             .strict()
             .optional(),

@@ -227,7 +227,13 @@ function environmentOf(fleet: FleetConfig, s: ServiceSettings, stack: string): R
                 DOCKER_CONFIG: WATCHTOWER_DOCKER_CONFIG_DIR,
             };
         case "self_monitor":
-            return { ...s.environment, SELF_MONITOR_STACK: stack, SELF_MONITOR_INTERVAL_SECONDS: String(fleet.selfMonitor.intervalSeconds) };
+            return {
+                ...s.environment,
+                SELF_MONITOR_STACK: stack,
+                SELF_MONITOR_INTERVAL_SECONDS: String(fleet.selfMonitor.intervalSeconds),
+                SELF_MONITOR_MAX_RESTARTS: String(fleet.selfMonitor.maxRestarts),
+                SELF_MONITOR_RESTART_WINDOW_SECONDS: String(fleet.selfMonitor.restartWindowSeconds),
+            };
         case "scene_summarizer":
             if (fleet.profile.gpu === "none") return { ...s.environment };
             return { NVIDIA_VISIBLE_DEVICES: "all", NVIDIA_DRIVER_CAPABILITIES: "compute,utility,video", ...s.environment };

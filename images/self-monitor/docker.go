@@ -13,7 +13,7 @@ import (
 )
 
 // DockerClient speaks just enough of the Docker Engine API over its unix
-// socket: list containers with filters, restart one. Unversioned paths are used
+// socket: list containers with filters, inspect, restart and start one. Unversioned paths are used
 // so the daemon answers with its own API version (dockerd 20.10 speaks 1.41).
 type DockerClient struct {
 	http *http.Client
@@ -51,8 +51,27 @@ func ListQuery(stack string) string {
 	return "filters=" + url.QueryEscape(string(b))
 }
 
+// ExitedQuery builds the query of GET /containers/json for one stack's exited
+// containers (all=1: stopped ones are listed only when asked for).
+func ExitedQuery(stack string) string {
+	filters := map[string][]string{
+		"label":  {StackLabel + "=" + stack},
+		"status": {"exited"},
+	}
+	b, _ := json.Marshal(filters)
+	return "all=1&filters=" + url.QueryEscape(string(b))
+}
+
 func (c *DockerClient) UnhealthyContainers(ctx context.Context, stack string) ([]Container, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/containers/json?"+ListQuery(stack), nil)
+	return c.list(ctx, ListQuery(stack))
+}
+
+func (c *DockerClient) ExitedContainers(ctx context.Context, stack string) ([]Container, error) {
+	return c.list(ctx, ExitedQuery(stack))
+}
+
+func (c *DockerClient) list(ctx context.Context, query string) ([]Container, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/containers/json?"+query, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +113,76 @@ func (c *DockerClient) Restart(ctx context.Context, id string, timeout time.Dura
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
 		return apiError("restart", resp)
+	}
+	return nil
+}
+
+type apiInspect struct {
+	ID    string `json:"Id"`
+	Name  string `json:"Name"`
+	State struct {
+		ExitCode   int    `json:"ExitCode"`
+		OOMKilled  bool   `json:"OOMKilled"`
+		StartedAt  string `json:"StartedAt"`
+		FinishedAt string `json:"FinishedAt"`
+	} `json:"State"`
+	Config struct {
+		Labels map[string]string `json:"Labels"`
+	} `json:"Config"`
+	HostConfig struct {
+		RestartPolicy struct {
+			Name string `json:"Name"`
+		} `json:"RestartPolicy"`
+	} `json:"HostConfig"`
+}
+
+// Inspect reads what ToStart needs of one container (an ID or a unique prefix).
+// Docker writes "0001-01-01T00:00:00Z" for a time that never happened, which
+// parses to the zero time.
+func (c *DockerClient) Inspect(ctx context.Context, id string) (Exited, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/containers/"+url.PathEscape(id)+"/json", nil)
+	if err != nil {
+		return Exited{}, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Exited{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Exited{}, apiError("inspect", resp)
+	}
+	var r apiInspect
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return Exited{}, fmt.Errorf("inspect: %w", err)
+	}
+	started, err1 := time.Parse(time.RFC3339Nano, r.State.StartedAt)
+	finished, err2 := time.Parse(time.RFC3339Nano, r.State.FinishedAt)
+	if err1 != nil || err2 != nil {
+		return Exited{}, fmt.Errorf("inspect %s: unreadable times %q, %q", id, r.State.StartedAt, r.State.FinishedAt)
+	}
+	return Exited{
+		Container:     Container{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), Labels: r.Config.Labels},
+		RestartPolicy: r.HostConfig.RestartPolicy.Name,
+		ExitCode:      r.State.ExitCode,
+		OOMKilled:     r.State.OOMKilled,
+		Run:           Run{StartedAt: started, FinishedAt: finished},
+	}, nil
+}
+
+// Start starts a stopped container; 304 means it already runs.
+func (c *DockerClient) Start(ctx context.Context, id string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/containers/"+url.PathEscape(id)+"/start", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+		return apiError("start", resp)
 	}
 	return nil
 }

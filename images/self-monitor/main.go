@@ -10,7 +10,13 @@
 //	SELF_MONITOR_COOLDOWN_SECONDS         minimum seconds between two restarts of one container,
 //	                                      default: the interval
 //	SELF_MONITOR_RESTART_TIMEOUT_SECONDS  grace before SIGKILL on restart, default 10
+//	SELF_MONITOR_MAX_RESTARTS             restarts of one container within the window, then it is
+//	                                      left alone until the window has passed (budget.go), default 3
+//	SELF_MONITOR_RESTART_WINDOW_SECONDS   that window, default 3600
 //	DOCKER_HOST                           unix:///path of the Engine API, default unix:///var/run/docker.sock
+//
+// After the daemon restarts, the monitor also starts the stack's on-failure
+// containers the daemon stopped on its way down (reboot.go).
 //
 // Containers labelled edge-fleet.self-monitor=off are left alone. Each action
 // is one JSON line on stdout. `self-monitor -healthcheck` exits 0 while the
@@ -38,6 +44,8 @@ type Config struct {
 	Interval       time.Duration
 	Cooldown       time.Duration
 	RestartTimeout time.Duration
+	MaxRestarts    int
+	RestartWindow  time.Duration
 	Socket         string
 }
 
@@ -51,6 +59,18 @@ func seconds(getenv func(string) string, name string, def int, min int) (time.Du
 		return 0, fmt.Errorf("%s must be a whole number of seconds >= %d, got %q", name, min, v)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+func count(getenv func(string) string, name string, def int, min int) (int, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return 0, fmt.Errorf("%s must be a whole number >= %d, got %q", name, min, v)
+	}
+	return n, nil
 }
 
 // LoadConfig reads the environment; errors name the variable at fault.
@@ -68,6 +88,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.RestartTimeout, err = seconds(getenv, "SELF_MONITOR_RESTART_TIMEOUT_SECONDS", 10, 0); err != nil {
+		return c, err
+	}
+	if c.MaxRestarts, err = count(getenv, "SELF_MONITOR_MAX_RESTARTS", 3, 1); err != nil {
+		return c, err
+	}
+	if c.RestartWindow, err = seconds(getenv, "SELF_MONITOR_RESTART_WINDOW_SECONDS", 3600, 1); err != nil {
 		return c, err
 	}
 	c.Socket = "/var/run/docker.sock"
@@ -120,63 +146,6 @@ func healthcheck() int {
 	return 0
 }
 
-type monitor struct {
-	cfg         Config
-	docker      *DockerClient
-	log         *jsonLog
-	selfID      string
-	lastRestart map[string]time.Time
-	lastSkip    map[string]string
-}
-
-// cycle is one check: list, decide, act. It returns an error only when the
-// daemon could not be asked at all.
-func (m *monitor) cycle(ctx context.Context) error {
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	list, err := m.docker.UnhealthyContainers(lctx, m.cfg.Stack)
-	if err != nil {
-		return err
-	}
-	_ = os.WriteFile(aliveFile, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
-	now := time.Now()
-	present := map[string]bool{}
-	for _, c := range list {
-		present[c.ID] = true
-	}
-	for _, d := range Decide(now, Policy{Stack: m.cfg.Stack, Cooldown: m.cfg.Cooldown, SelfID: m.selfID}, list, m.lastRestart) {
-		c := d.Container
-		if !d.Restart {
-			// A skip is logged when it starts, not on every cycle it lasts.
-			if m.lastSkip[c.ID] != d.Reason {
-				m.log.write("info", "skip", "container", c.Name, "id", shortID(c.ID), "stack", m.cfg.Stack, "reason", d.Reason)
-				m.lastSkip[c.ID] = d.Reason
-			}
-			continue
-		}
-		delete(m.lastSkip, c.ID)
-		m.lastRestart[c.ID] = now
-		rctx, rcancel := context.WithTimeout(ctx, m.cfg.RestartTimeout+60*time.Second)
-		start := time.Now()
-		err := m.docker.Restart(rctx, c.ID, m.cfg.RestartTimeout)
-		rcancel()
-		if err != nil {
-			m.log.write("error", "restart", "container", c.Name, "id", shortID(c.ID), "stack", m.cfg.Stack,
-				"reason", d.Reason, "result", "error", "error", err.Error())
-			continue
-		}
-		m.log.write("info", "restart", "container", c.Name, "id", shortID(c.ID), "stack", m.cfg.Stack,
-			"reason", d.Reason, "result", "ok", "durationMs", time.Since(start).Milliseconds())
-	}
-	for id := range m.lastSkip {
-		if !present[id] {
-			delete(m.lastSkip, id)
-		}
-	}
-	Forget(now, m.cfg.Cooldown, m.lastRestart, present)
-	return nil
-}
-
 func main() {
 	hc := flag.Bool("healthcheck", false, "exit 0 if the monitor loop is alive, 1 otherwise")
 	once := flag.Bool("once", false, "run one check and exit (for troubleshooting)")
@@ -191,10 +160,10 @@ func main() {
 		os.Exit(2)
 	}
 	host, _ := os.Hostname()
-	m := &monitor{cfg: cfg, docker: NewDockerClient(cfg.Socket), log: lg, selfID: host,
-		lastRestart: map[string]time.Time{}, lastSkip: map[string]string{}}
+	m := newMonitor(cfg, NewDockerClient(cfg.Socket), lg, host)
 	lg.write("info", "start", "stack", cfg.Stack, "intervalSeconds", int(cfg.Interval.Seconds()),
-		"cooldownSeconds", int(cfg.Cooldown.Seconds()), "socket", cfg.Socket)
+		"cooldownSeconds", int(cfg.Cooldown.Seconds()), "maxRestarts", cfg.MaxRestarts,
+		"restartWindowSeconds", int(cfg.RestartWindow.Seconds()), "socket", cfg.Socket)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

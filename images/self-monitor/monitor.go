@@ -26,6 +26,8 @@ type Decision struct {
 	Container Container
 	Restart   bool
 	Reason    string
+	// ResumeAt is when a container skipped for ReasonRestartLimit may be restarted again.
+	ResumeAt time.Time
 }
 
 const (
@@ -35,6 +37,8 @@ const (
 	ReasonOtherStack  = "other-stack"
 	ReasonSelf        = "self"
 	ReasonNotUnhealth = "not-unhealthy"
+	// ReasonRestartLimit: the container used up its restarts for the window (see Budget).
+	ReasonRestartLimit = "restart-limit"
 )
 
 // Policy is the monitor's configuration as far as decisions go.
@@ -50,8 +54,9 @@ type Policy struct {
 // The daemon was already asked for this stack's unhealthy containers only; the
 // checks are repeated here so a daemon that ignores a filter (or a test) cannot
 // make the monitor restart something that is not ours.
-// lastRestart maps container IDs to when the monitor last restarted them.
-func Decide(now time.Time, p Policy, unhealthy []Container, lastRestart map[string]time.Time) []Decision {
+// lastRestart maps container IDs to when the monitor last restarted them;
+// budget caps the restarts per container (nil: no cap).
+func Decide(now time.Time, p Policy, unhealthy []Container, lastRestart map[string]time.Time, budget *Budget) []Decision {
 	out := make([]Decision, 0, len(unhealthy))
 	for _, c := range unhealthy {
 		d := Decision{Container: c}
@@ -71,6 +76,8 @@ func Decide(now time.Time, p Policy, unhealthy []Container, lastRestart map[stri
 				// A container that is still unhealthy right after a restart is
 				// usually still starting; give it the cooldown before the next one.
 				d.Reason = ReasonCooldown
+			} else if spent, resume := budget.Exhausted(c.ID, now); spent {
+				d.Reason, d.ResumeAt = ReasonRestartLimit, resume
 			} else {
 				d.Restart, d.Reason = true, ReasonUnhealthy
 			}

@@ -40,7 +40,7 @@ func TestDecideRestartsUnhealthyContainersOfTheStack(t *testing.T) {
 	got := reasons(Decide(t0, p, []Container{
 		ctr("aaa", "tv_api", "local", nil),
 		ctr("bbb", "scene_scanner", "local", nil),
-	}, map[string]time.Time{}))
+	}, map[string]time.Time{}, nil))
 	want := map[string]string{"tv_api": "RESTART:unhealthy", "scene_scanner": "RESTART:unhealthy"}
 	if len(got) != len(want) || got["tv_api"] != want["tv_api"] || got["scene_scanner"] != want["scene_scanner"] {
 		t.Fatalf("got %v, want %v", got, want)
@@ -61,7 +61,7 @@ func TestDecideSkips(t *testing.T) {
 		ctr("fff", "restarted_long_ago", "local", nil),
 		ctr("ggg", "opt_in_explicit", "local", map[string]string{OptOutLabel: "on"}),
 		healthy,
-	}, map[string]time.Time{"eee": t0.Add(-10 * time.Second), "fff": t0.Add(-30 * time.Second)}))
+	}, map[string]time.Time{"eee": t0.Add(-10 * time.Second), "fff": t0.Add(-30 * time.Second)}, nil))
 	want := map[string]string{
 		"opted_out":          ReasonOptedOut,
 		"opted_out_caps":     ReasonOptedOut,
@@ -81,7 +81,7 @@ func TestDecideSkips(t *testing.T) {
 }
 
 func TestDecideIsSortedByName(t *testing.T) {
-	ds := Decide(t0, Policy{Stack: "s"}, []Container{ctr("2", "b", "s", nil), ctr("1", "a", "s", nil)}, nil)
+	ds := Decide(t0, Policy{Stack: "s"}, []Container{ctr("2", "b", "s", nil), ctr("1", "a", "s", nil)}, nil, nil)
 	if ds[0].Container.Name != "a" || ds[1].Container.Name != "b" {
 		t.Fatalf("not sorted: %v", ds)
 	}
@@ -112,13 +112,18 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Interval != 30*time.Second || c.Cooldown != 30*time.Second || c.RestartTimeout != 10*time.Second || c.Socket != "/var/run/docker.sock" {
+	if c.Interval != 30*time.Second || c.Cooldown != 30*time.Second || c.RestartTimeout != 10*time.Second || c.Socket != "/var/run/docker.sock" ||
+		c.MaxRestarts != 3 || c.RestartWindow != time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = LoadConfig(env(map[string]string{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_INTERVAL_SECONDS": "5",
 		"SELF_MONITOR_COOLDOWN_SECONDS": "12", "DOCKER_HOST": "unix:///tmp/d.sock"}))
 	if err != nil || c.Interval != 5*time.Second || c.Cooldown != 12*time.Second || c.Socket != "/tmp/d.sock" {
 		t.Fatalf("overrides: %+v %v", c, err)
+	}
+	c, err = LoadConfig(env(map[string]string{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_MAX_RESTARTS": "5", "SELF_MONITOR_RESTART_WINDOW_SECONDS": "600"}))
+	if err != nil || c.MaxRestarts != 5 || c.RestartWindow != 10*time.Minute {
+		t.Fatalf("restart cap: %+v %v", c, err)
 	}
 	c, err = LoadConfig(env(map[string]string{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_INTERVAL_SECONDS": "7"}))
 	if err != nil || c.Cooldown != 7*time.Second {
@@ -129,6 +134,9 @@ func TestLoadConfig(t *testing.T) {
 		{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_INTERVAL_SECONDS": "0"},
 		{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_INTERVAL_SECONDS": "abc"},
 		{"SELF_MONITOR_STACK": "local", "DOCKER_HOST": "tcp://1.2.3.4:2375"},
+		{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_MAX_RESTARTS": "0"},
+		{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_MAX_RESTARTS": "many"},
+		{"SELF_MONITOR_STACK": "local", "SELF_MONITOR_RESTART_WINDOW_SECONDS": "0"},
 	} {
 		if _, err := LoadConfig(env(bad)); err == nil {
 			t.Errorf("LoadConfig(%v) should fail", bad)
@@ -150,12 +158,16 @@ func TestListQuery(t *testing.T) {
 	}
 }
 
-// fakeDaemon serves the two endpoints over a unix socket, as dockerd does.
+// fakeDaemon serves the endpoints the monitor uses over a unix socket, as
+// dockerd does. inspect holds what GET /containers/ID/json answers; the
+// exited containers are those of list whose Status starts with "Exited".
 type fakeDaemon struct {
 	mu        sync.Mutex
 	list      []apiContainer
+	inspect   map[string]string
 	restarted []string
 	restartT  []string
+	started   []string
 	failOn    string
 }
 
@@ -168,11 +180,20 @@ func (f *fakeDaemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal([]byte(r.URL.Query().Get("filters")), &filters)
 		out := []apiContainer{}
 		for _, c := range f.list {
-			if filters["label"][0] == StackLabel+"="+c.Labels[StackLabel] && strings.Contains(c.Status, "(unhealthy)") {
+			wanted := strings.Contains(c.Status, "(unhealthy)")
+			if len(filters["status"]) == 1 && filters["status"][0] == "exited" && r.URL.Query().Get("all") == "1" {
+				wanted = strings.HasPrefix(c.Status, "Exited")
+			}
+			if filters["label"][0] == StackLabel+"="+c.Labels[StackLabel] && wanted {
 				out = append(out, c)
 			}
 		}
 		_ = json.NewEncoder(w).Encode(out)
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/json") && f.inspect[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")] != "":
+		_, _ = w.Write([]byte(f.inspect[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]))
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/start"):
+		f.started = append(f.started, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/start"))
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/restart"):
 		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/restart")
 		if id == f.failOn {

@@ -92,6 +92,8 @@ export const SEED_CONTAINERS: Readonly<Record<string, ExpectedContainer>> = {
         test: ["CMD", "/self-monitor", "-healthcheck"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10,
         binds: SOCKET, volumes: {}, networks: ["vv_control"], ports: {},
         // The lifecycle stack keeps Pulumi.local.yaml's selfMonitor.intervalSeconds: 10.
-        env: [...BASE_ENV, "SELF_MONITOR_INTERVAL_SECONDS=10", "SELF_MONITOR_STACK=e2e-lifecycle"], watched: false,
+        // README: selfMonitor.maxRestarts 3 per restartWindowSeconds 3600 by default.
+        env: [...BASE_ENV, "SELF_MONITOR_INTERVAL_SECONDS=10", "SELF_MONITOR_MAX_RESTARTS=3", "SELF_MONITOR_RESTART_WINDOW_SECONDS=3600", "SELF_MONITOR_STACK=e2e-lifecycle"],
+        watched: false,
     },
 };

@@ -185,7 +185,16 @@ describe("watchtower and self-monitor", () => {
         expect(w.needsRegistryCredentials).toBe(true);
     });
     it("tells the self-monitor which stack's containers it may restart", () => {
-        expect(specs().self_monitor!.environment).toMatchObject({ SELF_MONITOR_STACK: "edge-test", SELF_MONITOR_INTERVAL_SECONDS: "30" });
+        expect(specs().self_monitor!.environment).toMatchObject({
+            SELF_MONITOR_STACK: "edge-test",
+            SELF_MONITOR_INTERVAL_SECONDS: "30",
+            SELF_MONITOR_MAX_RESTARTS: "3",
+            SELF_MONITOR_RESTART_WINDOW_SECONDS: "3600",
+        });
+        expect(specs("jetson", { selfMonitor: { maxRestarts: 5, restartWindowSeconds: 900 } }).self_monitor!.environment).toMatchObject({
+            SELF_MONITOR_MAX_RESTARTS: "5",
+            SELF_MONITOR_RESTART_WINDOW_SECONDS: "900",
+        });
     });
     it("keeps watchtower's scope and the self-monitor's stack even when the stack file sets them", () => {
         const s = specs("jetson", {
