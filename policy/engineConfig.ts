@@ -8,19 +8,14 @@
  * fails the call, and with it the preview or update, naming the problem.
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { AnalyzerStackConfigureRequest as StackConfigureRequest } from "@pulumi/pulumi/proto/analyzer_pb";
 import * as path from "node:path";
-
-interface StackConfigureRequest {
-    getStack(): string;
-    getConfigMap(): { forEach(f: (value: string, key: string) => void): void };
-    getConfigsecretkeysList(): string[];
-}
 
 type Handler = (call: { request: StackConfigureRequest }, callback: (err: unknown, res?: unknown) => void) => void;
 
 /** The settings the pack needs are plain; secrets (the deploy key, the token) are dropped on arrival. */
 export function plainConfig(req: StackConfigureRequest): Map<string, string> {
-    const secret = new Set(req.getConfigsecretkeysList());
+    const secret = new Set(req.getConfigSecretKeysList());
     const out = new Map<string, string>();
     req.getConfigMap().forEach((value, key) => {
         if (!secret.has(key)) out.set(key, value);

@@ -32,7 +32,21 @@ export interface ContainerProps {
 
 export interface ProviderProps {
     host?: string;
-    sshOpts?: string[];
+    /** A provider's structured inputs reach the engine as JSON text. */
+    sshOpts?: string[] | string;
+}
+
+/** A provider input that is a list, whether the engine sent it as a list or as JSON text. */
+export function listInput(value: unknown): string[] | undefined {
+    let v = value;
+    if (typeof v === "string") {
+        try {
+            v = JSON.parse(v);
+        } catch {
+            return undefined;
+        }
+    }
+    return Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * containers publish only the allowed host ports.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { CONTAINER, ContainerProps, DOCKER_PROVIDER, ProviderProps, describe, known } from "../props";
+import { CONTAINER, ContainerProps, DOCKER_PROVIDER, ProviderProps, describe, known, listInput } from "../props";
 import { RuleContext } from "../settings";
 
 export function publishedPorts(ctx: RuleContext): ResourceValidationPolicy {
@@ -53,9 +53,9 @@ export const pinnedHostKey: ResourceValidationPolicy = {
             report(`${who} reaches ${host ?? "the local daemon"}, not a device over ssh://`);
             return;
         }
-        const opts = known(() => p.sshOpts);
-        if (opts === undefined) return; // judged when known, at the update
-        const o = sshOptions(opts);
+        const raw = known(() => p.sshOpts);
+        if (raw === undefined) return; // judged when known, at the update
+        const o = sshOptions(listInput(raw) ?? []);
         const problems: string[] = [];
         if (o.get("stricthostkeychecking")?.toLowerCase() !== "yes") problems.push(`StrictHostKeyChecking is ${o.get("stricthostkeychecking") ?? "unset"}, not yes`);
         const userFile = o.get("userknownhostsfile");
