@@ -9,7 +9,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { AnalyzerStackConfigureRequest as StackConfigureRequest } from "@pulumi/pulumi/proto/analyzer_pb";
-import * as path from "node:path";
+import { createRequire } from "node:module";
 
 type Handler = (call: { request: StackConfigureRequest }, callback: (err: unknown, res?: unknown) => void) => void;
 
@@ -25,8 +25,8 @@ export function plainConfig(req: StackConfigureRequest): Map<string, string> {
 
 export function onStackConfigured(onStack: (stack: string, config: Map<string, string>) => void): void {
     // The gRPC module @pulumi/policy itself loads, wherever npm put it.
-    const from = path.dirname(require.resolve("@pulumi/policy"));
-    const lib = require(require.resolve("@grpc/grpc-js", { paths: [from] })) as typeof grpc;
+    const lib = createRequire(require.resolve("@pulumi/policy"))("@grpc/grpc-js") as typeof grpc;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the server as `this`
     const addService = lib.Server.prototype.addService;
     lib.Server.prototype.addService = function (service, implementation) {
         const original = implementation.configureStack as Handler | undefined;

@@ -46,7 +46,7 @@ export function listInput(value: unknown): string[] | undefined {
             return undefined;
         }
     }
-    return Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
+    return Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined;
 }
 
 /**

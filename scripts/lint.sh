@@ -27,6 +27,6 @@ done
 log "lint: shellcheck"
 ensure_packages shellcheck
 mapfile -t scripts < <(git ls-files '*.sh')
-shellcheck -x "${scripts[@]}" .ci/run
+shellcheck -x "${scripts[@]}" .ci/run policy/analyzer
 
 log "lint passed in $(elapsed "$t0")s"

@@ -3,7 +3,7 @@
  * arguments of one resource, stack rules with every resource, collecting
  * the violations reported instead of sending them to an engine.
  */
-import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { PolicySettings } from "../../policy/settings";
 
 export const SETTINGS: PolicySettings = {
@@ -43,7 +43,8 @@ function resourceArgs(r: Res): ResourceValidationArgs {
 
 export async function violations(policy: ResourceValidationPolicy, r: Res): Promise<string[]> {
     const out: string[] = [];
-    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
+    const v = policy.validateResource;
+    const validations = v === undefined ? [] : Array.isArray(v) ? v : [v];
     for (const v of validations) await v(resourceArgs(r), (m) => out.push(m));
     return out;
 }
@@ -51,7 +52,7 @@ export async function violations(policy: ResourceValidationPolicy, r: Res): Prom
 export async function stackViolations(policy: StackValidationPolicy, resources: readonly Res[]): Promise<string[]> {
     const out: string[] = [];
     const args: StackValidationArgs = {
-        resources: resources.map((r) => ({ ...resourceArgs(r), dependencies: [], propertyDependencies: {} }) as unknown as PolicyResource),
+        resources: resources.map((r) => ({ ...resourceArgs(r), dependencies: [], propertyDependencies: {} })),
         stackTags: new Map(),
         getConfig: <T extends object>() => ({}) as T,
         notApplicable,
