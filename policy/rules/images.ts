@@ -1,8 +1,10 @@
 /**
  * Where images come from: only the stack's registry and namespace, and in the
  * production stacks pinned by digest, so what runs is exactly what was reviewed.
- * Both the image pull and the container are judged: during a preview the
- * container's image is often not known yet, the pull's reference always is.
+ * The registry rule judges both the image pull and the container: during a
+ * preview a container's image can be an output not known yet, the pull's
+ * reference always is. The advisory digest rule judges only containers, so
+ * each image is reported once.
  */
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { CONTAINER, ContainerProps, REMOTE_IMAGE, describe, known } from "../props";
@@ -45,7 +47,7 @@ export const imageDigests: ResourceValidationPolicy = {
     name: "images-pinned-by-digest",
     description: "Images are pinned by digest (edge-fleet:release.services.<name>.digest); on by default in the production stacks.",
     validateResource: (args, report) => {
-        const image = imageOf(args);
+        const image = args.type === CONTAINER ? imageOf(args) : undefined;
         if (image && !DIGEST.test(image.ref)) report(`${image.who} uses ${image.ref}, a tag that can move; pin it by digest`);
     },
 };

@@ -28,9 +28,10 @@ describe("images-from-stack-registry", () => {
 
 describe("images-pinned-by-digest", () => {
     it("passes a reference pinned by digest", async () => {
-        expect(await violations(imageDigests, pull(`10.77.0.1:5000/vv-video-ai/tv_api@${DIGEST}`))).toEqual([]);
+        expect(await violations(imageDigests, container({ image: `10.77.0.1:5000/vv-video-ai/tv_api@${DIGEST}` }))).toEqual([]);
     });
-    it("reports a tag", async () => {
+    it("reports a tag once per container, not again for its pull", async () => {
+        expect(await violations(imageDigests, pull("10.77.0.1:5000/vv-video-ai/tv_api:1.0.0"))).toEqual([]);
         expect(await violations(imageDigests, container())).toEqual([
             "tv_api on dev-1 uses 10.77.0.1:5000/vv-video-ai/tv_api:1.0.0, a tag that can move; pin it by digest",
         ]);
