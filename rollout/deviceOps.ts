@@ -43,11 +43,17 @@ export async function deployBatch(
             const d = deviceOfUrn(fail.urn, allDevices);
             if (d && !failed.has(d)) failed.set(d, `${fail.op} of ${fail.urn.slice(fail.urn.lastIndexOf("::") + 2)} failed`);
         }
+        const policy = e.policyEvent;
+        if (policy?.enforcementLevel === "mandatory" && policy.resourceUrn) {
+            // A rule the preview could not judge yet (a value known only now) refuses the resource here.
+            const d = deviceOfUrn(policy.resourceUrn, allDevices);
+            if (d && !failed.has(d)) failed.set(d, `refused by the policy pack: ${policy.policyName}: ${policy.message.trim()}`);
+        }
         const diag = e.diagnosticEvent;
         if (diag && diag.severity === "error" && diag.urn) {
             const d = deviceOfUrn(diag.urn, allDevices);
             // The diagnostic carries the provider's words; they replace the generic line above.
-            if (d) failed.set(d, engineMessage(diag.message));
+            if (d && !failed.get(d)?.startsWith("refused by the policy pack")) failed.set(d, engineMessage(diag.message));
         }
     };
     const targets = await deviceTargets(s, devices, allDevices);
