@@ -4,7 +4,7 @@
  * device, so that one device's failure is that device's and the others of
  * the batch carry on.
  */
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
 import { FleetStack, PROJECT, checkpoint, upTargets } from "./pulumiStack";
@@ -47,7 +47,7 @@ export async function deployBatch(
         if (policy?.enforcementLevel === "mandatory" && policy.resourceUrn) {
             // A rule the preview could not judge yet (a value known only now) refuses the resource here.
             const d = deviceOfUrn(policy.resourceUrn, allDevices);
-            if (d && !failed.has(d)) failed.set(d, `refused by the policy pack: ${policy.policyName}: ${policy.message.trim()}`);
+            if (d && !failed.has(d)) failed.set(d, `refused by the policy pack: ${violationText(policy)}`);
         }
         const diag = e.diagnosticEvent;
         if (diag && diag.severity === "error" && diag.urn) {
@@ -112,4 +112,10 @@ export function engineMessage(text: string): string {
         .replace(/ :/g, ":")
         .trim()
         .slice(0, 600);
+}
+
+/** `rule: what is wrong`; the engine puts the rule's description first, on a line of its own. */
+export function violationText(p: PolicyEvent): string {
+    const lines = p.message.trim().split("\n");
+    return `${p.policyName}: ${(lines.length > 1 ? lines.slice(1) : lines).join(" ").trim()}`;
 }

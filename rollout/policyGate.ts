@@ -7,7 +7,7 @@
  * device is not touched at all.
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { deviceTargets } from "./deviceOps";
+import { deviceTargets, violationText } from "./deviceOps";
 import { FleetStack } from "./pulumiStack";
 import { deviceOfUrn } from "./state";
 
@@ -19,7 +19,7 @@ export async function policyRefusals(s: FleetStack, devices: readonly string[], 
         if (!p || p.enforcementLevel !== "mandatory") return;
         const d = p.resourceUrn ? deviceOfUrn(p.resourceUrn, allDevices) : undefined;
         // A violation of no device's resource (the stack's) refuses the whole batch.
-        for (const x of d ? [d] : devices) refused.set(x, [...(refused.get(x) ?? []), `${p.policyName}: ${p.message.trim()}`]);
+        for (const x of d ? [d] : devices) refused.set(x, [...(refused.get(x) ?? []), violationText(p)]);
     };
     try {
         await s.stack.preview({
