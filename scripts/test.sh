@@ -11,7 +11,7 @@ source "$(dirname "$0")/local-stack.sh"
 
 # The e2e tests' devices: sim-edge-01 stays free for `npm start`, sim-edge-04
 # for the bench; 05-08 form the rollout tests' four-device stack; 18 is the
-# policy tests' (previews and refused updates only).
+# policy tests'.
 E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-18)
 
 t0=$(now)

@@ -1,8 +1,9 @@
 /**
  * The policy pack as the engine runs it: `pulumi preview` and `pulumi up` with
  * `--policy-pack policy/analyzer`, and `edge-fleet rollout`, against
- * sim-edge-18. The stack is never deployed: a preview of a new device needs
- * no deploy, and a refused update must leave the device empty.
+ * sim-edge-18. Until the last test the stack is not deployed: a preview of a
+ * new device needs no deploy, and a refused update must leave the device
+ * empty. The last one deploys the compliant stack once; it is destroyed after.
  */
 import * as fs from "node:fs";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
@@ -82,6 +83,16 @@ describe("the policy pack in the engine", () => {
         expect(output(refused)).toContain("a tag that can move; pin it by digest");
     });
 
+    it("lets --policy-pack-config override the stack's level", () => {
+        withPolicy({ allowedPorts: [3000] });
+        const file = `${stack.configFile}.policy.json`;
+        fs.writeFileSync(file, JSON.stringify({ "published-ports-allowlist": "advisory" }));
+        const r = stack.preview("--policy-pack-config", file);
+        fs.rmSync(file);
+        expect(r.code, output(r)).toBe(0);
+        expect(output(r)).toMatch(/\[advisory\]\s+published-ports-allowlist[\s\S]*tv_api on sim-edge-18 publishes host port 8000/);
+    });
+
     it("refuses a malformed policy setting instead of judging by defaults", () => {
         withPolicy({ enforcement: { "no-such-rule": "mandatory" } });
         const r = stack.preview();
@@ -96,5 +107,18 @@ describe("the policy pack in the engine", () => {
         expect(output(r)).toContain("refused by the policy pack: published-ports-allowlist: tv_api on sim-edge-18 publishes host port 8000");
         expect(containersOnDevice()).toBe("");
         timings.push(`refused rollout ${r.seconds.toFixed(1)} s`);
+    });
+
+    it("passes a compliant `pulumi up`, and costs a no-op up little", () => {
+        stack.setConfig(values);
+        const up = stack.up();
+        expect(up.code, output(up)).toBe(0);
+        expect(output(up)).toMatch(/edge-fleet@v0\.1\.0/);
+        expect(containersOnDevice().split(/\s+/).filter(Boolean).length).toBeGreaterThanOrEqual(8);
+        const withPack = stack.up("--expect-no-changes");
+        const without = stack.pulumi("up", "--yes", "--suppress-progress", "--expect-no-changes");
+        expect(withPack.code, output(withPack)).toBe(0);
+        expect(without.code, output(without)).toBe(0);
+        timings.push(`first up ${up.seconds.toFixed(1)} s; no-op up with the pack ${withPack.seconds.toFixed(1)} s, without ${without.seconds.toFixed(1)} s`);
     });
 });
