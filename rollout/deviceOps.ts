@@ -4,7 +4,7 @@
  * device, so that one device's failure is that device's and the others of
  * the batch carry on.
  */
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
 import { FleetStack, PROJECT, checkpoint, upTargets } from "./pulumiStack";
@@ -43,11 +43,17 @@ export async function deployBatch(
             const d = deviceOfUrn(fail.urn, allDevices);
             if (d && !failed.has(d)) failed.set(d, `${fail.op} of ${fail.urn.slice(fail.urn.lastIndexOf("::") + 2)} failed`);
         }
+        const policy = e.policyEvent;
+        if (policy?.enforcementLevel === "mandatory" && policy.resourceUrn) {
+            // A rule the preview could not judge yet (a value known only now) refuses the resource here.
+            const d = deviceOfUrn(policy.resourceUrn, allDevices);
+            if (d && !failed.has(d)) failed.set(d, `refused by the policy pack: ${violationText(policy)}`);
+        }
         const diag = e.diagnosticEvent;
         if (diag && diag.severity === "error" && diag.urn) {
             const d = deviceOfUrn(diag.urn, allDevices);
             // The diagnostic carries the provider's words; they replace the generic line above.
-            if (d) failed.set(d, engineMessage(diag.message));
+            if (d && !failed.get(d)?.startsWith("refused by the policy pack")) failed.set(d, engineMessage(diag.message));
         }
     };
     const targets = await deviceTargets(s, devices, allDevices);
@@ -106,4 +112,10 @@ export function engineMessage(text: string): string {
         .replace(/ :/g, ":")
         .trim()
         .slice(0, 600);
+}
+
+/** `rule: what is wrong`; the engine puts the rule's description first, on a line of its own. */
+export function violationText(p: PolicyEvent): string {
+    const lines = p.message.trim().split("\n");
+    return `${p.policyName}: ${(lines.length > 1 ? lines.slice(1) : lines).join(" ").trim()}`;
 }

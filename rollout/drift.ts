@@ -67,6 +67,7 @@ export async function findDrift(stackName: string, configFile: string | undefine
                 targetDependents: true,
                 target: await deviceTargets(s, reachable, names),
                 onEvent,
+                policyPacks: s.policyPacks,
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             });
         }

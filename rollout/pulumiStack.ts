@@ -19,6 +19,8 @@ export const PROJECT = "edge-fleet";
 export interface FleetStack {
     readonly name: string;
     readonly configFile?: string;
+    /** The project's policy pack (policy/analyzer), run by every preview and up of the stack. */
+    readonly policyPacks: string[];
     readonly stack: Stack;
     readonly workspace: LocalWorkspace;
 }
@@ -39,7 +41,8 @@ export async function openStack(name: string, configFile: string | undefined, pr
     const file = configFile ?? (fs.existsSync(repoStackFile) ? repoStackFile : undefined);
     try {
         const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: scratch });
-        return { name, ...(file ? { configFile: file } : {}), stack, workspace: stack.workspace as LocalWorkspace };
+        const policyPacks = [path.join(projectDir, "policy", "analyzer")];
+        return { name, ...(file ? { configFile: file } : {}), policyPacks, stack, workspace: stack.workspace as LocalWorkspace };
     } catch (e) {
         throw new Error(
             `stack ${JSON.stringify(name)} was not found in ${process.env.PULUMI_BACKEND_URL}: ${firstLine(e)}` +
@@ -118,6 +121,7 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
                 continueOnError: true,
                 onEvent: r.onEvent,
                 message: r.message,
+                policyPacks: s.policyPacks,
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             }),
         );

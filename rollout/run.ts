@@ -15,6 +15,7 @@ import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId }
 import { rollBack } from "./rollback";
 import { gateDevices } from "./gating";
 import { deployBatch, removeOrphans } from "./deviceOps";
+import { policyRefusals } from "./policyGate";
 import { batches, crossesAbortThreshold, planWaves } from "./strategy";
 import { Checkpoint, deployedDevice, settingsMatchState, stateContainers } from "./state";
 import { snapshotOf } from "../plan/deviceSnapshot";
@@ -172,18 +173,22 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
         if (removed.length > 0) progress.log(`${d}: removed container(s) left by an interrupted run: ${removed.join(", ")}`);
     }
-    const outcome = await deployBatch(s, reachable, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${reachable.join(", ")}` });
+    const refused = await policyRefusals(s, reachable, ctx.names);
+    for (const [d, why] of refused) set(d, { status: "failed", reason: `refused by the policy pack: ${why.join("; ")}`, finishedAt: new Date().toISOString() });
+    const allowed = reachable.filter((d) => !refused.has(d));
+    if (allowed.length === 0) return;
+    const outcome = await deployBatch(s, allowed, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${allowed.join(", ")}` });
     if (ctx.stopRequested() && outcome.failed.size > 0) {
         // Ctrl-C reaches the Pulumi CLI too, which cancels after the operations
         // in flight: that is an interruption, not a failed release, so no
         // rollback; the next run refreshes these devices and finishes them.
-        for (const d of reachable) set(d, { status: "waiting", reason: "interrupted during its update; the next run finishes it" });
+        for (const d of allowed) set(d, { status: "waiting", reason: "interrupted during its update; the next run finishes it" });
         return;
     }
-    for (const d of reachable) if (outcome.changed.has(d)) record.devices[d]!.changed = true;
-    await gateDevices(ctx, reachable, outcome);
+    for (const d of allowed) if (outcome.changed.has(d)) record.devices[d]!.changed = true;
+    await gateDevices(ctx, allowed, outcome);
     const after = await checkpoint(s);
-    for (const d of reachable) {
+    for (const d of allowed) {
         const digests = { ...(deployedDevice(after, d)?.imageDigests ?? {}) };
         set(d, { after: digests });
         const r = record.devices[d]!;
@@ -192,7 +197,7 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
             ctx.store.saveLastGood(d, { settings: snapshotOf(ctx.fleet, device), imageDigests: digests, rollout: record.id, at: new Date().toISOString() });
         }
     }
-    const failed = reachable.filter((d) => record.devices[d]!.status === "failed");
+    const failed = allowed.filter((d) => record.devices[d]!.status === "failed");
     if (failed.length > 0) await rollBack(ctx, failed);
 }
 

@@ -28,7 +28,7 @@ done
 log "lint: shellcheck"
 ensure_packages shellcheck
 mapfile -t scripts < <(git ls-files '*.sh')
-shellcheck -x "${scripts[@]}" .ci/run
+shellcheck -x "${scripts[@]}" .ci/run policy/analyzer
 
 log "lint: actionlint"
 # Built from its Go module and cached like the Pulumi toolchain (first run only).

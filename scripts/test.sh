@@ -13,8 +13,8 @@ source "$(dirname "$0")/local-stack.sh"
 # for the bench; 05-08 form the rollout tests' four-device stack; 14 is
 # restarted and rebooted by the reboot tests; 15 and 16 carry the jetson and
 # x86 GPU stand-ins for the GPU classes' tests; 17 runs the hardening tests;
-# 19-20 the preview tests' stack.
-E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-19 sim-edge-20)
+# 18 the policy tests; 19-20 the preview tests' stack.
+E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20)
 
 t0=$(now)
 ensure_node_modules

@@ -15,6 +15,8 @@ import { projectKey, projectValues } from "../../config/keys";
 import { sshBaseDir } from "../../ssh/keyFiles";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
+/** Every preview and up of these tests runs the project's policy pack, as CI and the rollout do. */
+export const POLICY_PACK = ["--policy-pack", path.join(ROOT, "policy", "analyzer")];
 const CACHE = process.env.EDGE_FLEET_CACHE ?? path.join(os.homedir(), ".cache", "edge-fleet");
 
 export interface SimDevice {
@@ -132,16 +134,16 @@ export class TestStack {
     }
 
     up(...args: string[]): RunResult {
-        return this.pulumi("up", "--yes", "--suppress-progress", ...args);
+        return this.pulumi("up", "--yes", "--suppress-progress", ...POLICY_PACK, ...args);
     }
 
     /** `pulumi up` in the background, so that a test can interrupt it. */
     upAsync(...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
-        return background("pulumi", ["up", "--stack", this.name, "--config-file", this.configFile, "--non-interactive", "--yes", "--suppress-progress", ...args]);
+        return background("pulumi", ["up", "--stack", this.name, "--config-file", this.configFile, "--non-interactive", "--yes", "--suppress-progress", ...POLICY_PACK, ...args]);
     }
 
     preview(...args: string[]): RunResult {
-        return this.pulumi("preview", "--suppress-progress", ...args);
+        return this.pulumi("preview", "--suppress-progress", ...POLICY_PACK, ...args);
     }
 
     destroy(): RunResult {
@@ -150,7 +152,7 @@ export class TestStack {
 
     /** Steps of a preview as the engine reports them: `op` and resource `urn`. */
     plannedSteps(): { op: string; urn: string }[] {
-        const r = this.pulumi("preview", "--json");
+        const r = this.pulumi("preview", "--json", ...POLICY_PACK);
         if (r.code !== 0) throw new Error(`pulumi preview failed:\n${r.stdout}\n${r.stderr}`);
         return ((JSON.parse(r.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? []).filter((s) => s.op !== "same");
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseFleetConfig } from "../../config/parse";
 import { planDevice } from "../../plan/containerSpec";
 import { parseRepoDigest, rollbackSnapshot, snapshotOf } from "../../plan/deviceSnapshot";
-import { engineMessage } from "../../rollout/deviceOps";
+import { engineMessage, violationText } from "../../rollout/deviceOps";
 import { classifySshFailure } from "../../rollout/deviceShell";
 import { ContainerState, changedDuringSoak, judge } from "../../rollout/health";
 import { RecordStore, RolloutRecord } from "../../rollout/records";
@@ -164,5 +164,12 @@ describe("CLI errors", () => {
         const { firstLine } = await import("../../rollout/pulumiStack");
         expect(firstLine(new Error("code: -2\n stdout: \n stderr: error: no stack named 'nope' found\n"))).toBe("no stack named 'nope' found");
         expect(firstLine(new Error("plain failure\nmore"))).toBe("plain failure");
+    });
+});
+
+describe("a policy violation in the rollout's report", () => {
+    it("names the rule and what is wrong, without the rule's description", () => {
+        const event = { policyName: "log-rotation", message: "Every container rotates its logs.\ntv_api on dev-1 logs with journald, not json-file", enforcementLevel: "mandatory" };
+        expect(violationText(event as never)).toBe("log-rotation: tv_api on dev-1 logs with journald, not json-file");
     });
 });
