@@ -92,9 +92,10 @@ program
     .option("--config-file <file>", "stack config file (default: Pulumi.<stack>.yaml; for local, the generated one)")
     .option("--markdown <file>", "also write the report as Markdown to this file (for a pull-request comment)")
     .option("--events <file>", "also write the engine's events of the preview as JSON to this file")
-    .option("--policy-pack <dir...>", "run these policy packs during the preview")
+    .option("--policy-pack <path...>", "run these policy packs too, besides the project's own (policy/analyzer)")
     .action(async (o: { stack: string; configFile?: string; markdown?: string; events?: string; policyPack?: string[] }) => {
-        const policyPacks = (o.policyPack ?? []).map((p) => path.resolve(p));
+        // The project's pack judges every preview, as it does every rollout.
+        const policyPacks = [path.join(ROOT, "policy", "analyzer"), ...(o.policyPack ?? []).map((p) => path.resolve(p))];
         process.exitCode = await previewCommand({ stack: o.stack, configFile: configFileFor(o.stack, o.configFile), workDir: ROOT, markdownFile: o.markdown, eventsFile: o.events, policyPacks });
     });
 
