@@ -72,8 +72,10 @@ export class DeviceConnection extends pulumi.ComponentResource {
         // happen before the provider dials the device, in preview too.
         const materialDir = pulumi.output(args.sshPrivateKey).apply(async (key) => {
             const dir = writeDeviceKey(args.stack, args.deviceName, key, knownHostsLine(args.host, args.port, args.hostPublicKey));
-            // Before the provider dials: its first burst of connections then shares one.
-            await openMaster(connectionOptions(dir), dir, `${args.user}@${args.host}`, args.port);
+            // Before the provider dials: its first burst of connections then
+            // shares one. A preview only dials devices it refreshes, so it
+            // does not wait for the master (ssh/master.ts).
+            await openMaster(connectionOptions(dir), dir, `${args.user}@${args.host}`, args.port, !pulumi.runtime.isDryRun());
             return dir;
         });
         // An IPv6 address goes in brackets in a URL.

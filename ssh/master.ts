@@ -34,11 +34,35 @@ export function sharingOptions(keyDir: string): string[] {
     return socket ? ["-o", "ControlMaster=no", "-o", `ControlPath=${socket}`] : [];
 }
 
+/** Masters being opened at once, at most: a fleet of hundreds must not start hundreds of handshakes together. */
+const MAX_OPENING = 16;
+let opening = 0;
+const queued: (() => void)[] = [];
+
+async function inTurn(open: () => Promise<void>): Promise<void> {
+    if (opening >= MAX_OPENING) await new Promise<void>((go) => queued.push(go));
+    opening++;
+    try {
+        await open();
+    } finally {
+        opening--;
+        queued.shift()?.();
+    }
+}
+
 /**
- * Opens the master unless one is running, and resolves once it is up or has
- * failed (an unreachable device is reported by the sessions themselves).
+ * Opens the master unless one is running. With `wait`, resolves once it is up
+ * or has failed (an unreachable device is then reported by the sessions
+ * themselves); without, it is opened in the background and nothing waits for
+ * it: a preview of devices never deployed dials none of them, and must not
+ * be held up by those that do not answer yet.
  */
-export function openMaster(baseOptions: readonly string[], keyDir: string, destination: string, port: number): Promise<void> {
+export function openMaster(baseOptions: readonly string[], keyDir: string, destination: string, port: number, wait = true): Promise<void> {
+    const opened = inTurn(() => openNow(baseOptions, keyDir, destination, port, wait));
+    return wait ? opened : Promise.resolve();
+}
+
+function openNow(baseOptions: readonly string[], keyDir: string, destination: string, port: number, wait: boolean): Promise<void> {
     const socket = controlPath(keyDir);
     if (!socket) return Promise.resolve();
     if (fs.existsSync(socket)) {
@@ -48,7 +72,7 @@ export function openMaster(baseOptions: readonly string[], keyDir: string, desti
             check.on("close", (code) => {
                 if (code === 0) return resolve();
                 fs.rmSync(socket, { force: true });
-                resolve(openMaster(baseOptions, keyDir, destination, port));
+                resolve(openNow(baseOptions, keyDir, destination, port, wait));
             }),
         );
     }
@@ -62,11 +86,14 @@ export function openMaster(baseOptions: readonly string[], keyDir: string, desti
         "-N", "-f",
         destination,
     ];
-    // Not unref'd: the program must stay alive until the master is up, or the
-    // provider waiting on this promise would never be registered.
+    // When waited for, not unref'd: the program must stay alive until the
+    // master is up, or the provider waiting on this promise would never be registered.
+    // Unwaited, it holds its turn until done but not the program.
     const child = spawn("ssh", args, { stdio: "ignore", detached: true });
+    if (!wait) child.unref();
     return new Promise((resolve) => {
         const timer = setTimeout(resolve, MASTER_WAIT_SECONDS * 1000);
+        if (!wait) timer.unref();
         child.on("close", () => {
             clearTimeout(timer);
             resolve();
