@@ -3,9 +3,10 @@
  * key does not match the pinned one, or it cannot be reached. The deploy must
  * refuse that device by name and leave the healthy device alone.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SimDevice, TestStack, checksums, docker, inspectStack, localConfig, programKeysGone, simDevice, stackFilter, waitFor } from "./support";
@@ -100,6 +101,34 @@ describe("a device that is not what the stack expects", () => {
         const again = stack.up();
         expect(again.code, again.stdout + again.stderr).toBe(0);
         expect(await programKeysGone(STACK)).toBe(true);
+    });
+
+    // Issue: ssh "reads the operator's ~/.ssh/config ... where Host * settings
+    // can weaken the pinned host key. Run ssh with no config file but ours;
+    // test with a hostile user config."
+    it("ignores a hostile ~/.ssh/config when it refreshes and deploys", () => {
+        stack.setConfig(values);
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-home-"));
+        fs.mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
+        // Read by ssh, these would send every connection nowhere and trust any host key.
+        fs.writeFileSync(
+            path.join(home, ".ssh", "config"),
+            "Host *\n    ProxyCommand /bin/false\n    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n",
+            { mode: 0o600 },
+        );
+        const saved = process.env.HOME;
+        try {
+            process.env.HOME = home;
+            // The config is hostile indeed: an ssh that reads it cannot connect.
+            const plain = spawnSync("ssh", ["-o", "BatchMode=yes", "-i", good.privateKeyPath, `${good.user}@${good.host}`, "true"], { encoding: "utf8", env: process.env });
+            expect(plain.status).not.toBe(0);
+            const up = stack.up("--refresh");
+            expect(up.code, up.stdout + up.stderr).toBe(0);
+            expect(up.stdout).toMatch(/unchanged/);
+        } finally {
+            process.env.HOME = saved;
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 
     // Issue: "SSH cut in the middle of an up ... ends with a clear error naming
