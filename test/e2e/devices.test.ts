@@ -108,26 +108,24 @@ describe("a device that is not what the stack expects", () => {
     // test with a hostile user config."
     it("ignores a hostile ~/.ssh/config when it refreshes and deploys", () => {
         stack.setConfig(values);
-        const home = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-home-"));
-        fs.mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
+        // ssh finds ~ through the password database, not $HOME: the real file
+        // is the one to plant, and it is put back afterwards.
+        const dir = path.join(os.userInfo().homedir, ".ssh");
+        const file = path.join(dir, "config");
+        const before = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         // Read by ssh, these would send every connection nowhere and trust any host key.
-        fs.writeFileSync(
-            path.join(home, ".ssh", "config"),
-            "Host *\n    ProxyCommand /bin/false\n    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n",
-            { mode: 0o600 },
-        );
-        const saved = process.env.HOME;
+        fs.writeFileSync(file, "Host *\n    ProxyCommand /bin/false\n    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n", { mode: 0o600 });
         try {
-            process.env.HOME = home;
             // The config is hostile indeed: an ssh that reads it cannot connect.
-            const plain = spawnSync("ssh", ["-o", "BatchMode=yes", "-i", good.privateKeyPath, `${good.user}@${good.host}`, "true"], { encoding: "utf8", env: process.env });
+            const plain = spawnSync("ssh", ["-o", "BatchMode=yes", "-i", good.privateKeyPath, `${good.user}@${good.host}`, "true"], { encoding: "utf8" });
             expect(plain.status).not.toBe(0);
             const up = stack.up("--refresh");
             expect(up.code, up.stdout + up.stderr).toBe(0);
             expect(up.stdout).toMatch(/unchanged/);
         } finally {
-            process.env.HOME = saved;
-            fs.rmSync(home, { recursive: true, force: true });
+            if (before === undefined) fs.rmSync(file, { force: true });
+            else fs.writeFileSync(file, before);
         }
     });
 
