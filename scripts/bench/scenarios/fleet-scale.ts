@@ -76,6 +76,15 @@ interface Run {
     readonly seconds: number;
     readonly usage: TreeUsage;
     readonly load: string;
+    /** The preview's exit code, and its first error line when it failed. */
+    readonly code: number;
+    readonly error?: string;
+}
+
+/** The engine's first error, for the notes; the whole output is in the log. */
+function firstError(logFile: string): string {
+    const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+    return /error: (.*)/.exec(text)?.[1]?.trim() ?? tail(logFile, 1);
 }
 
 class FleetScaleBench implements ScenarioRun {
@@ -112,7 +121,11 @@ class FleetScaleBench implements ScenarioRun {
         await this.stack.writeValues({ ...doc.config, "edge-fleet:devices": fleetDevices(n) }, this.secretFiles());
     }
 
-    /** One preview, timed and sampled; stopped if its processes outgrow the memory limit. */
+    /**
+     * One preview, timed and sampled; stopped if its processes outgrow the
+     * memory limit. A preview that fails is measured all the same and its
+     * error kept: what it started before failing is a finding too.
+     */
     private async preview(name: string, devices: number, dir: string, extra: readonly string[] = []): Promise<Run> {
         const logFile = path.join(dir, `${name}.log`);
         const loadBefore = loadAverage();
@@ -142,11 +155,10 @@ class FleetScaleBench implements ScenarioRun {
             usage = sampler.stop();
         }
         const seconds = secondsSince(t0);
-        if (overLimit !== undefined) throw new Error(`${name}: stopped at ${overLimit} MiB (limit ${LIMIT_MIB} MiB); log: ${logFile}`);
-        if (code !== 0) throw new Error(`${name} failed (exit ${code}); log: ${logFile}\n${tail(logFile, 30)}`);
         const load = `${loadBefore}; ${loadAverage()}`;
-        this.ctx.log(`${name}: ${seconds}s, ${usage.peakTotalMiB} MiB, ${usage.peakProcesses} processes, ${usage.distinct[PROVIDER] ?? 0} providers (load ${load})`);
-        return { name, devices, seconds, usage, load };
+        const error = overLimit !== undefined ? `stopped at ${overLimit} MiB (limit ${LIMIT_MIB} MiB)` : code !== 0 ? firstError(logFile) : undefined;
+        this.ctx.log(`${name}: ${seconds}s, ${usage.peakTotalMiB} MiB, ${usage.peakProcesses} processes, ${usage.distinct[PROVIDER] ?? 0} providers (load ${load})${error ? `; failed (exit ${code}): ${error}; log: ${logFile}` : ""}`);
+        return { name, devices, seconds, usage, load, code, ...(error ? { error } : {}) };
     }
 
     async round(_n: number, dir: string): Promise<RoundResult> {
@@ -178,25 +190,32 @@ function values(r: Run): Record<string, number> {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const failed = (r: Run) => (r.error ? ` (FAILED, exit ${r.code})` : "");
 
 function result(runs: readonly Run[], targeted: Run): RoundResult {
     const columns = fleetScaleScenario.columns;
-    const fits = Object.fromEntries(columns.map((c) => [c, linearFit(runs.map((r) => [r.devices, values(r)[c]!] as const))]));
-    const slope = Object.fromEntries(columns.map((c) => [c, round3(fits[c]!.slope)]));
-    const extrapolated = Object.fromEntries(columns.map((c) => [c, Math.round(fits[c]!.intercept + fits[c]!.slope * EXTRAPOLATE_TO)]));
+    // Only previews that ran to the end say what a fleet of their size costs.
+    const fitted = runs.filter((r) => !r.error);
+    const canFit = new Set(fitted.map((r) => r.devices)).size >= 2;
+    const fits = Object.fromEntries(columns.map((c) => [c, linearFit(fitted.map((r) => [r.devices, values(r)[c]!] as const))]));
+    const slope = Object.fromEntries(columns.map((c) => [c, canFit ? round3(fits[c]!.slope) : null]));
+    const extrapolated = Object.fromEntries(columns.map((c) => [c, canFit ? Math.round(fits[c]!.intercept + fits[c]!.slope * EXTRAPOLATE_TO) : null]));
     const figures: Figure[] = [
-        ...runs.map((r) => ({ id: `preview-${r.devices}`, label: `preview, ${r.devices} device${r.devices > 1 ? "s" : ""}`, values: values(r) })),
+        ...runs.map((r) => ({ id: `preview-${r.devices}`, label: `preview, ${r.devices} device${r.devices > 1 ? "s" : ""}${failed(r)}`, values: values(r) })),
         { id: "per-device", label: "per device (slope of a linear fit)", values: slope },
-        { id: `extrapolated-${EXTRAPOLATE_TO}`, label: `EXTRAPOLATED, not measured: ${EXTRAPOLATE_TO} devices (linear fit)`, values: extrapolated },
-        { id: `targeted-${targeted.devices}`, label: `preview, ${targeted.devices} devices, --target one device + dependents`, values: values(targeted) },
+        { id: `extrapolated-${EXTRAPOLATE_TO}`, label: `EXTRAPOLATED, not measured: ${EXTRAPOLATE_TO.toLocaleString("en")} devices (linear fit)`, values: extrapolated },
+        { id: `targeted-${targeted.devices}`, label: `preview, ${targeted.devices} devices, --target one device + dependents${failed(targeted)}`, values: values(targeted) },
     ];
     const providers = targeted.usage.distinct[PROVIDER] ?? 0;
     const notes = [
-        ...[...runs, targeted].map((r) => `${r.name}: load average (1, 5, 15 min) before; after: ${r.load}; at the memory peak: ${describeAtPeak(r.usage.atPeak)}`),
-        `per device (linear fit over ${runs.map((r) => r.devices).join(", ")}): ${slope.seconds} s, ${slope.peakMiB} MiB, ${slope.processes} processes, ${slope.providers} docker providers`,
-        `EXTRAPOLATED to ${EXTRAPOLATE_TO} devices (linear fit, not measured): ${extrapolated.seconds} s, ${extrapolated.peakMiB} MiB, ${extrapolated.processes} processes at once`,
-        `--target on one device of ${targeted.devices}: ${providers} docker provider process${providers === 1 ? "" : "es"} started (${targeted.usage.peakConcurrent[PROVIDER] ?? 0} at once); ` +
-            (providers <= 1 ? "the other devices' providers did not start" : "the other devices' providers started too"),
+        ...[...runs, targeted].map((r) => `${r.name}: load average (1, 5, 15 min) before and after: ${r.load}; at the memory peak: ${describeAtPeak(r.usage.atPeak)}`),
+        ...[...runs, targeted].filter((r) => r.error).map((r) => `${r.name} failed (exit ${r.code}): ${r.error}`),
+        canFit
+            ? `per device (linear fit over ${fitted.map((r) => r.devices).join(", ")}): ${slope.seconds} s, ${slope.peakMiB} MiB, ${slope.processes} processes, ${slope.providers} docker providers`
+            : "no linear fit: fewer than two fleet sizes previewed to the end",
+        ...(canFit ? [`EXTRAPOLATED to ${EXTRAPOLATE_TO} devices (linear fit, not measured): ${extrapolated.seconds} s, ${extrapolated.peakMiB} MiB, ${extrapolated.processes} processes at once`] : []),
+        `--target on one device of ${targeted.devices}: ${providers} docker provider process${providers === 1 ? "" : "es"} started (${targeted.usage.peakConcurrent[PROVIDER] ?? 0} at once)` +
+            (targeted.error ? `; the preview failed: ${targeted.error}` : ""),
     ];
     return { figures, notes, details: { runs: [...runs, targeted], fits } };
 }
