@@ -19,7 +19,11 @@ case "$DEVICE" in sim-edge-01 | sim-edge-02 | sim-edge-03) die "$DEVICE belongs 
 
 ensure_node_modules
 bash "$EDGE_FLEET_ROOT/scripts/toolchain.sh"
-ensure_simulation "$DEVICE"
+# fleet-scale previews devices that were never deployed: it needs no device
+# and no registry, so run on its own it starts neither.
+if [ "${EDGE_FLEET_BENCH_SCENARIOS:-}" != fleet-scale ]; then
+    ensure_simulation "$DEVICE"
+fi
 ensure_stack_dir
 
 export EDGE_FLEET_BENCH_DEVICE="$DEVICE" EDGE_FLEET_STACK_DIR="$LOCAL_STACK_DIR"

@@ -22,7 +22,7 @@ export interface Sampler {
     stop(): ProcessPeak[];
 }
 
-function readOrNull(file: string): string | null {
+export function readOrNull(file: string): string | null {
     try {
         return fs.readFileSync(file, "utf8");
     } catch {
@@ -30,7 +30,8 @@ function readOrNull(file: string): string | null {
     }
 }
 
-function childrenByParent(): Map<number, number[]> {
+/** Every process's children, by parent PID, as of now. */
+export function childrenByParent(): Map<number, number[]> {
     const kids = new Map<number, number[]>();
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;
@@ -82,7 +83,7 @@ export interface MemorySummary {
 }
 
 // Names as the kernel keeps them; node calls its main thread MainThread.
-const DISPLAY_NAMES: Record<string, string> = {
+export const DISPLAY_NAMES: Record<string, string> = {
     MainThread: "node",
     "pulumi-resource": "docker-provider",
     "pulumi-language": "language-host",

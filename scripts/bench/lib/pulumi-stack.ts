@@ -58,11 +58,19 @@ export class BenchStack {
             server: device.registry.server,
             username: device.registry.username,
         };
+        await this.writeValues(config, { sshPrivateKey: device.privateKeyPath, registryToken: device.registry.passwordFile });
+    }
+
+    /**
+     * Writes the config file with these plain values, creates the stack if
+     * needed and sets its two secrets from files (through stdin).
+     */
+    async writeValues(config: Readonly<Record<string, unknown>>, secretFiles: { readonly sshPrivateKey: string; readonly registryToken: string }): Promise<void> {
         fs.rmSync(this.configFile, { force: true });
         fs.writeFileSync(this.configFile, YAML.stringify({ config }, { lineWidth: 0 }), { mode: 0o600 });
         await this.ensureExists();
-        await check({ ...this.command("config", "set", "--secret", "sshPrivateKey"), stdinFile: device.privateKeyPath });
-        await check({ ...this.command("config", "set", "--secret", "registryToken"), stdinFile: device.registry.passwordFile });
+        await check({ ...this.command("config", "set", "--secret", "sshPrivateKey"), stdinFile: secretFiles.sshPrivateKey });
+        await check({ ...this.command("config", "set", "--secret", "registryToken"), stdinFile: secretFiles.registryToken });
     }
 
     /**

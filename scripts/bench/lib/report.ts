@@ -14,6 +14,7 @@ export interface ScenarioReport {
     readonly title: string;
     subtitle: string;
     readonly columns: readonly string[];
+    readonly headers?: readonly string[];
     readonly ratio?: readonly [string, string];
     readonly rounds: RoundResult[];
     /** Per figure, the mean over the rounds; absent after one round. */
@@ -32,7 +33,7 @@ export interface BenchReport {
 }
 
 export function newScenarioReport(s: Scenario, subtitle: string): ScenarioReport {
-    return { id: s.id, title: s.title, subtitle, columns: s.columns, ratio: s.ratio, rounds: [] };
+    return { id: s.id, title: s.title, subtitle, columns: s.columns, headers: s.headers, ratio: s.ratio, rounds: [] };
 }
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(1));
@@ -44,7 +45,7 @@ function ratio(r: ScenarioReport, f: Figure): string {
 }
 
 export function figuresTable(r: ScenarioReport, figures: readonly Figure[]): string {
-    const header = ["figure", ...r.columns.map((c) => `${c} s`), ...(r.ratio ? ["ratio"] : [])];
+    const header = ["figure", ...(r.headers ?? r.columns.map((c) => `${c} s`)), ...(r.ratio ? ["ratio"] : [])];
     const rows = figures.map((f) => [f.label, ...r.columns.map((c) => fmt(f.values[c])), ...(r.ratio ? [ratio(r, f)] : [])]);
     return markdownTable([header, ...rows], { align: ["l", ...header.slice(1).map(() => "r" as const)] });
 }

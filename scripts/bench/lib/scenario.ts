@@ -59,6 +59,8 @@ export interface Scenario {
     readonly title: string;
     /** The columns of its figures, in order. */
     readonly columns: readonly string[];
+    /** The columns' headings as printed, when not all seconds (default: `<column> s`). */
+    readonly headers?: readonly string[];
     /** When set, a column with columns[a] / columns[b] is added. */
     readonly ratio?: readonly [string, string];
     create(ctx: BenchContext): ScenarioRun;

@@ -5,6 +5,7 @@
  */
 import { Scenario } from "../lib/scenario";
 import { deployVsCompose } from "./deploy-vs-compose";
+import { fleetScaleScenario } from "./fleet-scale";
 import { rolloutScenario } from "./rollout";
 
-export const SCENARIOS: readonly Scenario[] = [deployVsCompose, rolloutScenario];
+export const SCENARIOS: readonly Scenario[] = [deployVsCompose, rolloutScenario, fleetScaleScenario];
