@@ -151,8 +151,9 @@ describe("a device that is not what the stack expects", () => {
 
         // tv_api's replacement waits for its healthcheck: the cut lands while it waits.
         stack.setConfig({ ...values, services: { ...values.services, tv_api: { ...values.services?.tv_api, memoryMiB: 288 } } });
+        const oldTvApi = ids().tv_api;
         const up = stack.upAsync();
-        await waitFor("tv_api being replaced", 240, () => docker(good, "ps", "-a", "--filter", "name=^tv_api$", "--no-trunc", "--format", "{{.ID}}").trim() !== ids().tv_api);
+        await waitFor("tv_api being replaced", 240, () => docker(good, "ps", "-a", "--filter", "name=^tv_api$", "--no-trunc", "--format", "{{.ID}}").trim() !== oldTvApi);
         sim("fault", good.name, "partition");
         let cut;
         try {
