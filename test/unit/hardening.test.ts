@@ -3,21 +3,11 @@ import { ConfigError } from "../../config/errors";
 import { FleetConfig } from "../../config/model";
 import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, planDevice } from "../../plan/containerSpec";
-import { CONTAINER, TEST_HOST_KEY, TEST_PRIVATE_KEY, byType, runProgram, stackConfig } from "./harness";
+import { CONTAINER, TEST_HOST_KEY, TEST_PRIVATE_KEY, byType, isSecret, plainParts, runProgram, stackConfig } from "./harness";
 
 const PASSWORD = "unit-grafana-admin-password-0123456789";
 const ALL_OPTIONAL = { prometheus: { enabled: true }, grafana: { enabled: true }, orchestrator: { enabled: true } };
 
-// How the SDK marks a secret value on the wire (and so in the state file).
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-function plainParts(v: unknown): string {
-    if (isSecret(v)) return "";
-    if (Array.isArray(v)) return v.map(plainParts).join("\n");
-    if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}=${plainParts(x)}`).join("\n");
-    return String(v);
-}
 
 function fleetOf(extra: Record<string, unknown> = {}, secretKeys: string[] = []): FleetConfig {
     return parseFleetConfig({

@@ -84,3 +84,16 @@ export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
 
 export const byType = (rs: RecordedResource[], type: string) => rs.filter((r) => r.type === type);
 export const CONTAINER = "docker:index/container:Container";
+
+// How the SDK marks a secret value on the wire (and so in the state file).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+
+/** Everything that is not under a secret marker, as text. */
+export function plainParts(v: unknown): string {
+    if (isSecret(v)) return "";
+    if (Array.isArray(v)) return v.map(plainParts).join("\n");
+    if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}=${plainParts(x)}`).join("\n");
+    return String(v);
+}

@@ -1,20 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { CONTAINER, RecordedResource, TEST_PRIVATE_KEY, TEST_REGISTRY_TOKEN, byType, runProgram, stackConfig } from "./harness";
+import { CONTAINER, RecordedResource, TEST_PRIVATE_KEY, TEST_REGISTRY_TOKEN, byType, isSecret, plainParts, runProgram, stackConfig } from "./harness";
 
-// How the SDK marks a secret value on the wire (and so in the state file).
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-
-/** Everything that is not under a secret marker, as text. */
-function plainParts(v: unknown): string {
-    if (isSecret(v)) return "";
-    if (Array.isArray(v)) return v.map(plainParts).join("\n");
-    if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}=${plainParts(x)}`).join("\n");
-    return String(v);
-}
 
 beforeEach(() => {
     vi.resetModules();
