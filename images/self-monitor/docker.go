@@ -102,6 +102,11 @@ func (c *DockerClient) list(ctx context.Context, query string) ([]Container, err
 // start the container again; the call returns when it is running again.
 func (c *DockerClient) Restart(ctx context.Context, id string, timeout time.Duration) error {
 	u := fmt.Sprintf("%s/containers/%s/restart?t=%d", c.base, url.PathEscape(id), int(timeout.Seconds()))
+	return c.post(ctx, "restart", u, http.StatusNoContent, http.StatusOK)
+}
+
+// post sends a body-less POST and accepts only the given status codes.
+func (c *DockerClient) post(ctx context.Context, op, u string, ok ...int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
 		return err
@@ -111,10 +116,12 @@ func (c *DockerClient) Restart(ctx context.Context, id string, timeout time.Dura
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return apiError("restart", resp)
+	for _, code := range ok {
+		if resp.StatusCode == code {
+			return nil
+		}
 	}
-	return nil
+	return apiError(op, resp)
 }
 
 type apiInspect struct {
@@ -172,19 +179,7 @@ func (c *DockerClient) Inspect(ctx context.Context, id string) (Exited, error) {
 
 // Start starts a stopped container; 304 means it already runs.
 func (c *DockerClient) Start(ctx context.Context, id string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/containers/"+url.PathEscape(id)+"/start", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
-		return apiError("start", resp)
-	}
-	return nil
+	return c.post(ctx, "start", c.base+"/containers/"+url.PathEscape(id)+"/start", http.StatusNoContent, http.StatusNotModified)
 }
 
 func apiError(op string, resp *http.Response) error {
