@@ -16,6 +16,18 @@ export interface ServiceContainerArgs {
 
 const seconds = (n: number) => `${n}s`;
 
+const CONTAINER_TYPE = "docker:index/container:Container";
+
+/**
+ * Adds the container's pids limit to its registered inputs. Our docker
+ * provider takes `pidsLimit` (its bridge adds it to the container), but the
+ * @pulumi/docker 5.2.0 Container class copies only the inputs it knows into
+ * the registration and would drop it; a transform runs on what is registered.
+ */
+function withPidsLimit(limit: number): pulumi.ResourceTransform {
+    return (a) => (a.type === CONTAINER_TYPE ? { props: { ...a.props, pidsLimit: limit }, opts: a.opts } : undefined);
+}
+
 /** Never includes the value in the error: it is a secret. */
 function secretValue(all: Readonly<Record<string, string>>, name: string, service: string): string {
     const v = all[name];
@@ -118,7 +130,13 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 // The name is fixed, so a replacement must remove the old container first.
                 mustRun: true,
             },
-            { parent: this, dependsOn: [this.image, ...args.after], deleteBeforeReplace: true },
+            {
+                parent: this,
+                dependsOn: [this.image, ...args.after],
+                deleteBeforeReplace: true,
+                // A changed limit is applied to the running container, not by replacing it.
+                transforms: [withPidsLimit(s.pidsLimit)],
+            },
         );
         this.registerOutputs({ containerId: this.container.id, repoDigest: this.repoDigest });
     }

@@ -6,7 +6,7 @@ import { NETWORK_NAMES, SERVICE_DEFAULTS, SERVICE_NAMES } from "./defaults";
 
 export function serviceDefaultsTable(): string {
     const header = [
-        "| service | image | memory (MiB) | CPUs | restart | healthcheck | mounts | networks | ports | capabilities added | root fs | tmpfs | pids limit (planned) |",
+        "| service | image | memory (MiB) | CPUs | restart | healthcheck | mounts | networks | ports | capabilities added | root fs | tmpfs | pids limit |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ];
     const rows = SERVICE_NAMES.map((n) => {

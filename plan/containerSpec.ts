@@ -71,8 +71,8 @@ export interface ContainerSpec {
     readonly readOnlyRootFilesystem: boolean;
     readonly tmpfs: readonly TmpfsSpec[];
     /**
-     * Planned but not yet applied: neither @pulumi/docker 5.2.0 nor the
-     * provider it is built from has a field for the container's pids limit.
+     * The container's pids limit. @pulumi/docker 5.2.0 has no input for it;
+     * ServiceContainer passes it to our provider through a transform.
      */
     readonly pidsLimit: number;
     /** Secrets uploaded as files; the environment names each file in `<NAME>__FILE`. */

@@ -67,7 +67,8 @@ function composeService(s: ContainerSpec): Record<string, unknown> {
         cap_drop: [...s.capDrop],
         ...(s.capAdd.length > 0 ? { cap_add: [...s.capAdd] } : {}),
         read_only: s.readOnlyRootFilesystem,
-        // The program does not apply pids limits yet (no provider field), so neither does compose.
+        // The same limit the program applies, so both deploys set up the same containers.
+        pids_limit: s.pidsLimit,
         ...(s.tmpfs.length > 0 ? { tmpfs: s.tmpfs.map((t) => `${t.containerPath}:${t.options}`) } : {}),
         stop_grace_period: seconds(s.stopGraceSeconds),
     };

@@ -1,10 +1,11 @@
 /**
  * Least privilege and secret files on a real device: every container drops
  * all capabilities and gets back only its documented ones, runs on a
- * read-only root filesystem with a bounded tmpfs where its service allows it,
- * and grafana's admin password reaches it as a file that `docker inspect`
- * never shows. Expected values are written out here, not read from the
- * planner. Healthchecks are shortened through the stack settings.
+ * read-only root filesystem with a bounded tmpfs where its service allows it
+ * and under its documented pids limit, and grafana's admin password reaches it
+ * as a file that `docker inspect` never shows. Expected values are written
+ * out here, not read from the planner. Healthchecks are shortened through the
+ * stack settings.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -33,6 +34,19 @@ const CAP_ADD: Record<string, string[] | null> = {
 // grafana would be read-only, but receives a secret file, which Docker cannot copy into a read-only root.
 const READ_ONLY = new Set(["tv_api", "prometheus", "self_monitor"]);
 const SCRATCH = { "/tmp": "rw,noexec,nosuid,nodev,size=16m" };
+// README "Service defaults", the pids limit column, written out.
+const PIDS_LIMIT: Record<string, number> = {
+    agent_dvr: 512,
+    scene_scanner: 256,
+    scene_summarizer: 256,
+    logline_writer: 256,
+    playlist_manager: 256,
+    tv_api: 256,
+    watchtower: 64,
+    prometheus: 256,
+    grafana: 256,
+    self_monitor: 64,
+};
 
 let device: SimDevice;
 let stack: TestStack;
@@ -72,7 +86,7 @@ describe("least privilege and secret files", () => {
         expect(preview.code, preview.stdout + preview.stderr).toBe(0);
     });
 
-    it("drops every capability and adds back only the documented ones, read-only root and tmpfs where allowed", () => {
+    it("drops every capability and adds back only the documented ones, read-only root and tmpfs where allowed, pids limit", () => {
         const inspected = inspectStack(device, STACK);
         for (const name of SERVICES) {
             const h = inspected[name].HostConfig;
@@ -82,6 +96,7 @@ describe("least privilege and secret files", () => {
             expect(h.Tmpfs, name).toEqual(READ_ONLY.has(name) ? SCRATCH : undefined);
             expect(h.SecurityOpt, name).toEqual(["no-new-privileges:true"]);
             expect(h.Privileged, name).toBe(false);
+            expect(h.PidsLimit, name).toBe(PIDS_LIMIT[name]);
         }
         // The daemon enforces them, not only records them.
         const write = run("docker", ["--host", device.dockerHost, "exec", "tv_api", "touch", "/app/probe"]);

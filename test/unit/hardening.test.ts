@@ -150,6 +150,27 @@ describe("the program under mocks", () => {
         for (const c of containers) expect(c.inputs.capabilities.drops, c.name).toEqual(["ALL"]);
     });
 
+    it("registers every container with its service's pids limit, which the SDK's Container class alone would drop", async () => {
+        const values = stackConfig("Pulumi.edge-x86.yaml");
+        values.services = { ...(values.services as Record<string, unknown>), orchestrator: { enabled: true } };
+        const { resources } = await runProgram(values, { stack: "edge-x86" });
+        const limits = Object.fromEntries(byType(resources, CONTAINER).map((c) => [c.inputs.name, c.inputs.pidsLimit]));
+        // README "Service defaults", written out.
+        expect(limits).toEqual({
+            agent_dvr: 512,
+            scene_scanner: 256,
+            scene_summarizer: 256,
+            logline_writer: 256,
+            playlist_manager: 256,
+            tv_api: 256,
+            watchtower: 64,
+            orchestrator: 256,
+            prometheus: 256,
+            grafana: 256,
+            self_monitor: 64,
+        });
+    });
+
     it("refuses service secrets stored in plain text before registering anything", async () => {
         const values = stackConfig("Pulumi.edge-x86.yaml");
         values.serviceSecrets = { grafana: { GF_SECURITY_ADMIN_PASSWORD: PASSWORD } };

@@ -52,11 +52,18 @@ export async function runProgram(
     process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-                const state: Record<string, unknown> = { ...args.inputs };
+            async newResource(args) {
+                // The engine runs a resource's transforms before it registers
+                // the inputs; the mock monitor leaves that to the mocks.
+                let inputs = args.inputs;
+                for (const t of args.transforms ?? []) {
+                    const r = await t({ custom: args.custom ?? true, type: args.type, name: args.name, props: inputs, opts: {} });
+                    if (r) inputs = r.props as Record<string, any>;
+                }
+                resources.push({ type: args.type, name: args.name, inputs, provider: args.provider });
+                const state: Record<string, unknown> = { ...inputs };
                 if (args.type === "docker:index/remoteImage:RemoteImage") {
-                    state.repoDigest = `${String(args.inputs.name).replace(/[:@].*$/, "")}@sha256:${"ab".repeat(32)}`;
+                    state.repoDigest = `${String(inputs.name).replace(/[:@].*$/, "")}@sha256:${"ab".repeat(32)}`;
                 }
                 return { id: `${args.name}-id`, state };
             },

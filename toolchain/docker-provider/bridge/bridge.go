@@ -64,7 +64,7 @@ func defaultHost(context.Context, tfbridge.ComputeDefaultOptions) (interface{}, 
 // generator and the plugin, so both see exactly the same mapping.
 func Provider() tfbridge.ProviderInfo {
 	info := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(fixUpstream(shim.NewProvider())),
+		P:           shimv2.NewProvider(extendUpstream(fixUpstream(shim.NewProvider()))),
 		Name:        pkg,
 		Version:     Version,
 		Description: "A Pulumi package for interacting with Docker in Pulumi programs",
@@ -99,6 +99,10 @@ func Provider() tfbridge.ProviderInfo {
 					// The default pluralisation would give networksAdvanceds;
 					// the SDK calls it networksAdvanced.
 					"networks_advanced": {Name: "networksAdvanced"},
+					// Added by this bridge (pids.go); the SDK's Container
+					// class has no such input, so programs pass it through a
+					// resource transform under exactly this name.
+					"pids_limit": {Name: "pidsLimit"},
 				},
 			},
 			"docker_image": {

@@ -145,3 +145,44 @@ func TestEquivalentSpellingsAreNoChange(t *testing.T) {
 		}
 	}
 }
+
+// pids_limit is ours, not upstream's: it must reach the Pulumi schema under the
+// name the program's transform sends, as an optional integer that a change
+// updates in place.
+func TestPidsLimitMapping(t *testing.T) {
+	if got := Provider().Resources["docker_container"].Fields["pids_limit"]; got == nil || got.Name != "pidsLimit" {
+		t.Errorf("pids_limit maps to %+v, want pidsLimit", got)
+	}
+	res := generate(t).Resources["docker:index/container:Container"]
+	for what, props := range map[string]map[string]pschema.PropertySpec{"input": res.InputProperties, "output": res.Properties} {
+		if p, ok := props["pidsLimit"]; !ok || p.Type != "integer" {
+			t.Errorf("Container %s pidsLimit is %+v, want an integer", what, p)
+		}
+	}
+	for _, req := range res.RequiredInputs {
+		if req == "pidsLimit" {
+			t.Error("pidsLimit is required; it must stay optional")
+		}
+	}
+}
+
+func TestPidsLimitAddedToUpstreamSchema(t *testing.T) {
+	if _, ok := shim.NewProvider().ResourcesMap["docker_container"].Schema["pids_limit"]; ok {
+		t.Fatal("upstream docker_container has pids_limit of its own now; drop ours")
+	}
+	p := extendUpstream(fixUpstream(shim.NewProvider()))
+	if err := p.InternalValidate(); err != nil {
+		t.Fatal(err)
+	}
+	c := p.ResourcesMap["docker_container"]
+	f := c.Schema["pids_limit"]
+	if f == nil || f.Type != schema.TypeInt || !f.Optional || f.Required || f.Computed || f.ForceNew {
+		t.Fatalf("pids_limit is %+v, want an optional, non-computed int that does not force a replacement", f)
+	}
+	if c.CreateContext == nil || c.ReadContext == nil || c.UpdateContext == nil {
+		t.Fatal("container functions lost in wrapping")
+	}
+	if f.ValidateFunc == nil {
+		t.Error("pids_limit accepts negative values")
+	}
+}

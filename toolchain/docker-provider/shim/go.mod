@@ -7,6 +7,7 @@ module github.com/terraform-providers/terraform-provider-docker/shim
 go 1.25.8
 
 require (
+	github.com/docker/docker v28.5.2+incompatible
 	github.com/hashicorp/terraform-plugin-sdk/v2 v2.40.1
 	github.com/terraform-providers/terraform-provider-docker v0.0.0
 )

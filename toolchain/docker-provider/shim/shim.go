@@ -3,6 +3,10 @@
 package shim
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/docker/docker/client"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
 )
@@ -14,4 +18,16 @@ import (
 func NewProvider() *schema.Provider {
 	// Upstream accepts a version string but does not use it for anything.
 	return provider.New("dev")()
+}
+
+// DockerClient returns the Docker client upstream's own resources use for the
+// provider configuration in meta. Upstream caches one client per host
+// configuration, so this reuses its connection (and, for ssh:// hosts, its
+// ssh command) instead of opening a second one.
+func DockerClient(ctx context.Context, meta interface{}, d *schema.ResourceData) (*client.Client, error) {
+	pc, ok := meta.(*provider.ProviderConfig)
+	if !ok {
+		return nil, fmt.Errorf("docker provider is not configured (meta is %T)", meta)
+	}
+	return pc.MakeClient(ctx, d)
 }
