@@ -18,8 +18,13 @@ export default defineConfig({
                 test: {
                     name: "e2e",
                     include: ["test/e2e/**/*.test.ts"],
-                    // Real deploys: one device, one stack state, so files run one at a time.
-                    fileParallelism: false,
+                    // Real deploys. Each file has its own stack and its own simulated
+                    // devices (scripts/test.sh lists them), so two files run at once:
+                    // most of their time is waiting for healthchecks, and one file at a
+                    // time took about an hour. Two, not more: the machine CI runs on has
+                    // two cores, and the engine, the providers and the devices' daemons
+                    // of both files share them.
+                    maxWorkers: 2,
                     testTimeout: 20 * 60_000,
                     hookTimeout: 20 * 60_000,
                 },
