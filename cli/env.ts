@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { scrubBackendSecret } from "../backend";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -41,10 +42,19 @@ export function localConfigFile(): string {
     return path.join(cacheDir(), "stacks", "Pulumi.local.yaml");
 }
 
-/** The backend's directory when it is a file backend, where rollout records are kept beside the state. */
-export function fileBackendDir(): string | undefined {
-    const url = process.env.PULUMI_BACKEND_URL ?? "";
-    if (!url.startsWith("file://")) return undefined;
-    const p = url.slice("file://".length).split("?")[0]!;
-    return p.startsWith("~") ? path.join(os.homedir(), p.slice(1)) : p;
+/**
+ * A team backend URL may carry the database password
+ * (postgres://user:password@host/db), and Pulumi quotes the URL in some of
+ * its errors (a locked stack names its lock's URL). Everything this process
+ * prints, the Pulumi output it relays included, has the password masked.
+ * PGPASSWORD or ~/.pgpass keep it out of the URL in the first place.
+ */
+export function guardBackendSecret(): void {
+    const url = process.env.PULUMI_BACKEND_URL;
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]+@/i.test(url ?? "")) return;
+    for (const stream of [process.stdout, process.stderr]) {
+        const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+        stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+            write(typeof chunk === "string" || Buffer.isBuffer(chunk) ? scrubBackendSecret(chunk.toString(), url) : chunk, ...rest));
+    }
 }

@@ -7,15 +7,17 @@ import Table from "cli-table3";
 import { Command, Option } from "commander";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import { openKeyStore } from "../backend";
 import { ConfigError } from "../config/errors";
 import { previewCommand } from "../preview/command";
 import { findDrift } from "../rollout/drift";
 import { LiveProgress, PlainProgress, Progress } from "../rollout/progress";
 import { RecordStore, RolloutRecord } from "../rollout/records";
 import { runRollout } from "../rollout/run";
-import { ROOT, applyProjectEnv, cacheDir, fileBackendDir, localConfigFile } from "./env";
+import { ROOT, applyProjectEnv, cacheDir, guardBackendSecret, localConfigFile } from "./env";
 
 applyProjectEnv();
+guardBackendSecret();
 
 /** The `local` stack's config is generated from the repository's Pulumi.local.yaml and the simulated devices. */
 function configFileFor(stack: string, given: string | undefined): string | undefined {
@@ -25,7 +27,8 @@ function configFileFor(stack: string, given: string | undefined): string | undef
     return localConfigFile();
 }
 
-const storeFor = (stack: string) => RecordStore.forStack(stack, fileBackendDir(), cacheDir());
+/** The stack's rollout records, beside its state in whatever backend PULUMI_BACKEND_URL names. */
+const storeFor = (stack: string) => RecordStore.open(openKeyStore(process.env.PULUMI_BACKEND_URL ?? "", cacheDir()), stack);
 
 const program = new Command("edge-fleet")
     .description("Roll out the VV edge stack to a fleet of Docker devices over SSH, one Pulumi stack per hardware class.")
@@ -41,7 +44,11 @@ program
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
     .addOption(new Option("--progress <mode>", "live view or plain lines").choices(["auto", "live", "plain"]).default("auto"))
     .action(async (o: { stack: string; configFile?: string; resume?: boolean; status?: boolean; json?: boolean; progress: string }) => {
-        if (o.status) return printStatus(storeFor(o.stack).list(10), o.json === true);
+        if (o.status) {
+            const store = await storeFor(o.stack);
+            await store.close();
+            return printStatus(store.list(10), o.json === true);
+        }
         const out = o.json ? process.stderr : process.stdout;
         const live = o.progress === "live" || (o.progress === "auto" && out.isTTY === true);
         const progress: Progress = live ? new LiveProgress(out) : new PlainProgress(out);

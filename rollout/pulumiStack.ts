@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { redactBackendUrl } from "../backend";
 import { RawConfig } from "../config/model";
 import { Checkpoint } from "./state";
 
@@ -45,7 +46,7 @@ export async function openStack(name: string, configFile: string | undefined, pr
         return { name, ...(file ? { configFile: file } : {}), policyPacks, stack, workspace: stack.workspace as LocalWorkspace };
     } catch (e) {
         throw new Error(
-            `stack ${JSON.stringify(name)} was not found in ${process.env.PULUMI_BACKEND_URL}: ${firstLine(e)}` +
+            `stack ${JSON.stringify(name)} was not found in ${redactBackendUrl(process.env.PULUMI_BACKEND_URL ?? "")}: ${firstLine(e)}` +
                 (name === "local" ? " (run `npm start` once to create it)" : " (create it with `pulumi stack init`)"),
             { cause: e },
         );

@@ -2,13 +2,13 @@
  * The record of every rollout: release, waves, each device's digests before
  * and after, outcome and times. It is written after every change of state, so
  * a killed run leaves a record the next one resumes from, and it is kept in
- * the stack's backend beside the state (for a file backend, under
- * `.edge-fleet/rollouts/` of the backend's directory), so that whoever can
- * read the state can read the history, not only the machine that ran it.
+ * the stack's backend beside the state (`.edge-fleet/rollouts/<stack>/` of a
+ * file backend's directory, rows with those keys in a PostgreSQL backend's
+ * table), so that whoever can read the state can read the history, not only
+ * the machine that ran it.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
+import { KeyStore } from "../backend";
 import { DeviceSnapshot } from "../plan/deviceSnapshot";
 
 export type DeviceOutcome =
@@ -65,25 +65,54 @@ export interface LastGood {
     readonly at: string;
 }
 
+/**
+ * One stack's records, read once when a command starts and written through
+ * after every change. Writes are queued in order and never block the
+ * rollout; `flush` waits for them and reports the first that failed.
+ */
 export class RecordStore {
+    private pending: Promise<void> = Promise.resolve();
+    private failure: Error | undefined;
+
     private constructor(
-        readonly dir: string,
-        /** False when the backend is not a directory and records stay on this machine. */
-        readonly shared: boolean,
+        private readonly keys: KeyStore,
+        private readonly prefix: string,
+        private readonly records: RolloutRecord[],
+        private readonly good: Map<string, LastGood>,
     ) {}
 
-    static forStack(stack: string, backendDir: string | undefined, cacheDir: string): RecordStore {
-        const base = backendDir ?? path.join(cacheDir, "rollout-records");
-        return new RecordStore(path.join(base, ".edge-fleet", "rollouts", stack), backendDir !== undefined);
+    /** Loads the stack's newest records (at most `limit`) and every device's last good settings. */
+    static async open(keys: KeyStore, stack: string, limit = 20): Promise<RecordStore> {
+        const prefix = `.edge-fleet/rollouts/${stack}/`;
+        const ids = (await keys.list(prefix)).filter((k) => k.endsWith(".json") && !k.slice(prefix.length).includes("/"));
+        const records: RolloutRecord[] = [];
+        for (const k of ids.reverse().slice(0, limit)) {
+            const text = await keys.get(k);
+            if (text) records.push(JSON.parse(text) as RolloutRecord);
+        }
+        const good = new Map<string, LastGood>();
+        for (const k of await keys.list(`${prefix}devices/`)) {
+            const text = await keys.get(k);
+            if (text && k.endsWith(".json")) good.set(k.slice(`${prefix}devices/`.length, -".json".length), JSON.parse(text) as LastGood);
+        }
+        return new RecordStore(keys, prefix, records, good);
+    }
+
+    /** Where the records are kept, for messages. */
+    get where(): string {
+        return this.keys.where;
+    }
+
+    /** False when the backend is not one records can be kept beside, and they stay on this machine. */
+    get shared(): boolean {
+        return this.keys.shared;
     }
 
     save(r: RolloutRecord): void {
-        fs.mkdirSync(this.dir, { recursive: true });
-        const file = path.join(this.dir, `${r.id}.json`);
-        // Write then rename: a reader, or a run killed mid-write, never sees half a record.
-        const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`);
-        fs.renameSync(tmp, file);
+        const i = this.records.findIndex((x) => x.id === r.id);
+        if (i >= 0) this.records[i] = r;
+        else this.records.unshift(r);
+        this.write(`${this.prefix}${r.id}.json`, `${JSON.stringify(r, null, 2)}\n`);
     }
 
     /**
@@ -91,29 +120,17 @@ export class RecordStore {
      * its settings and image digests. Kept per device beside the records.
      */
     saveLastGood(device: string, good: LastGood): void {
-        const dir = path.join(this.dir, "devices");
-        fs.mkdirSync(dir, { recursive: true });
-        const file = path.join(dir, `${device}.json`);
-        const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, `${JSON.stringify(good)}\n`);
-        fs.renameSync(tmp, file);
+        this.good.set(device, good);
+        this.write(`${this.prefix}devices/${device}.json`, `${JSON.stringify(good)}\n`);
     }
 
     lastGood(device: string): LastGood | undefined {
-        const file = path.join(this.dir, "devices", `${device}.json`);
-        return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LastGood) : undefined;
+        return this.good.get(device);
     }
 
     /** Newest first. */
     list(limit = 20): RolloutRecord[] {
-        if (!fs.existsSync(this.dir)) return [];
-        return fs
-            .readdirSync(this.dir)
-            .filter((f) => f.endsWith(".json") && f !== "devices")
-            .sort()
-            .reverse()
-            .slice(0, limit)
-            .map((f) => JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as RolloutRecord);
+        return [...this.records].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
     }
 
     /** The newest rollout that did not finish (running, paused or interrupted), if that is the newest of all. */
@@ -122,6 +139,29 @@ export class RecordStore {
         if (!latest) return undefined;
         if (latest.status === "running" && isRunnerAlive(latest)) return latest;
         return latest.status === "running" || latest.status === "paused" || latest.status === "interrupted" ? latest : undefined;
+    }
+
+    /** Waits for every write so far; throws the first that failed. */
+    async flush(): Promise<void> {
+        await this.pending;
+        if (this.failure) throw this.failure;
+    }
+
+    async close(): Promise<void> {
+        try {
+            await this.flush();
+        } finally {
+            await this.keys.close();
+        }
+    }
+
+    private write(key: string, value: string): void {
+        // A snapshot now: the record object keeps changing while the write waits its turn.
+        this.pending = this.pending.then(() =>
+            this.keys.put(key, value).catch((e: unknown) => {
+                this.failure ??= e as Error;
+            }),
+        );
     }
 }
 

@@ -26,7 +26,7 @@ export interface RolloutOptions {
     readonly configFile?: string;
     readonly workDir: string;
     readonly resume: boolean;
-    readonly store: (stack: string) => RecordStore;
+    readonly store: (stack: string) => Promise<RecordStore>;
     readonly progress: Progress;
     /** Set when the user asked to stop (Ctrl-C): the batch in flight finishes, nothing new starts. */
     readonly stopRequested: () => boolean;
@@ -50,10 +50,10 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
     const raw = await readStackConfig(s);
     const fleet = parseFleetConfig(raw); // throws ConfigError before any device is contacted
     const material = new SshMaterial(String(raw.values.sshPrivateKey));
+    const store = await o.store(s.name);
     try {
         const names = fleet.devices.map((d) => d.name);
         const shells = new Map(fleet.devices.map((d) => [d.name, new DeviceShell(d, material)]));
-        const store = o.store(s.name);
         const record = openRecord(store, fleet, s.name, o.resume, o.progress);
         const save = () => store.save(record);
         save();
@@ -63,9 +63,11 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         const exitCode = await runWaves(ctx, o.stopRequested);
         record.finishedAt = new Date().toISOString();
         save();
+        await store.flush();
         return { record, exitCode };
     } finally {
         material.dispose();
+        await store.close();
     }
 }
 

@@ -13,8 +13,9 @@ source "$(dirname "$0")/local-stack.sh"
 # for the bench; 05-08 form the rollout tests' four-device stack; 14 is
 # restarted and rebooted by the reboot tests; 15 and 16 carry the jetson and
 # x86 GPU stand-ins for the GPU classes' tests; 17 runs the hardening tests;
-# 18 the policy tests; 19-20 the preview tests' stack.
-E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20)
+# 18 the policy tests; 19-20 the preview tests' stack; 21 the team-state
+# tests, whose stack lives in PostgreSQL (sim/postgres.sh).
+E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20 sim-edge-21)
 
 t0=$(now)
 ensure_node_modules
@@ -39,6 +40,7 @@ log "Go tests (docker provider mapping)"
 # After the toolchain build, so the provider's packages are compiled once.
 (cd "$EDGE_FLEET_ROOT/toolchain/docker-provider" && GOFLAGS=-mod=mod go test -tags no_compose,grpcnotrace ./bridge)
 ensure_simulation "${E2E_DEVICES[@]}"
+bash "$EDGE_FLEET_ROOT/sim/postgres.sh" up
 # The e2e stacks' secrets are encrypted with the same passphrase file as the
 # local stack's; on a machine where `npm start` never ran it does not exist yet.
 ensure_stack_dir

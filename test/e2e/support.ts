@@ -44,9 +44,15 @@ export interface RunResult {
 /** Every word the CLI printed in these tests, to search for leaked secrets. */
 export const TRANSCRIPT = path.join(CACHE, "e2e-transcript.log");
 
-export function run(cmd: string, args: readonly string[], input?: string): RunResult {
+/** Where and with what environment a command runs: the project directory and this process's environment unless given. */
+export interface RunOptions {
+    readonly cwd?: string;
+    readonly env?: NodeJS.ProcessEnv;
+}
+
+export function run(cmd: string, args: readonly string[], input?: string, opts: RunOptions = {}): RunResult {
     const t0 = Date.now();
-    const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: process.env });
+    const r = spawnSync(cmd, args, { cwd: opts.cwd ?? ROOT, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env });
     const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", seconds: (Date.now() - t0) / 1000 };
     fs.appendFileSync(TRANSCRIPT, `$ ${cmd} ${args.join(" ")}\n${result.stdout}\n${result.stderr}\n`);
     return result;
@@ -263,9 +269,9 @@ export function edgeFleetAsync(...args: string[]): { child: ChildProcess; done: 
 }
 
 /** A command in its own process group, its output collected for the result. */
-export function background(cmd: string, args: readonly string[]): { child: ChildProcess; done: Promise<RunResult> } {
+export function background(cmd: string, args: readonly string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
     const t0 = Date.now();
-    const child = spawn(cmd, args, { cwd: ROOT, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));

@@ -8,6 +8,7 @@ import { parseRepoDigest, rollbackSnapshot, snapshotOf } from "../../plan/device
 import { engineMessage, violationText } from "../../rollout/deviceOps";
 import { classifySshFailure } from "../../rollout/deviceShell";
 import { ContainerState, changedDuringSoak, judge } from "../../rollout/health";
+import { FileKeyStore } from "../../backend";
 import { RecordStore, RolloutRecord } from "../../rollout/records";
 import { deviceOfUrn, deployedDevice, stateContainers } from "../../rollout/state";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
@@ -116,17 +117,49 @@ describe("rollout records", () => {
         id, stack: "s", target: "t", release: {}, waves: [], status, startedAt: id, runner: { host: os.hostname(), pid }, devices: {}, beforeSettings: {},
     });
 
-    it("keeps records beside a file backend's state and finds the unfinished newest one", () => {
+    it("keeps records beside a file backend's state and finds the unfinished newest one", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "records-"));
-        const store = RecordStore.forStack("s", dir, "/unused");
-        expect(store.dir).toBe(path.join(dir, ".edge-fleet", "rollouts", "s"));
+        const store = await RecordStore.open(new FileKeyStore(dir, true), "s");
         expect(store.shared).toBe(true);
         store.save(record("20260101T000000Z-a", "succeeded"));
         expect(store.unfinished()).toBeUndefined();
         store.save(record("20260102T000000Z-b", "running"));
         expect(store.unfinished()?.id).toBe("20260102T000000Z-b");
         expect(store.list().map((r) => r.id)).toEqual(["20260102T000000Z-b", "20260101T000000Z-a"]);
-        expect(fs.readdirSync(store.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+        await store.close();
+        const files = fs.readdirSync(path.join(dir, ".edge-fleet", "rollouts", "s"));
+        expect(files.sort()).toEqual(["20260101T000000Z-a.json", "20260102T000000Z-b.json"]);
+    });
+
+    it("reads back what an earlier run wrote: records newest first and each device's last good settings", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "records-"));
+        const first = await RecordStore.open(new FileKeyStore(dir, true), "s");
+        first.save(record("20260101T000000Z-a", "succeeded"));
+        first.save(record("20260103T000000Z-c", "failed"));
+        first.save(record("20260102T000000Z-b", "rolled back"));
+        const good = { settings: {} as never, imageDigests: { tv_api: "r/tv_api@sha256:1" }, rollout: "20260101T000000Z-a", at: "2026-01-01T00:00:00Z" };
+        first.saveLastGood("dev-01", good);
+        await first.close();
+        const again = await RecordStore.open(new FileKeyStore(dir, true), "s");
+        expect(again.list().map((r) => r.id)).toEqual(["20260103T000000Z-c", "20260102T000000Z-b", "20260101T000000Z-a"]);
+        expect(again.lastGood("dev-01")).toEqual(good);
+        expect(again.lastGood("dev-02")).toBeUndefined();
+        // Another stack's records are not this stack's.
+        expect((await RecordStore.open(new FileKeyStore(dir, true), "other")).list()).toEqual([]);
+    });
+
+    it("reports a write that failed when it is flushed", async () => {
+        const failing = {
+            where: "nowhere",
+            shared: true,
+            get: () => Promise.resolve(undefined),
+            list: () => Promise.resolve([]),
+            close: () => Promise.resolve(),
+            put: () => Promise.reject(new Error("disk full")),
+        };
+        const store = await RecordStore.open(failing, "s");
+        store.save(record("20260101T000000Z-a", "running"));
+        await expect(store.flush()).rejects.toThrow("disk full");
     });
 });
 
