@@ -66,7 +66,14 @@ export interface ServiceDefaults {
     readonly networks: readonly NetworkName[];
     /** Host port -> container port published on the device. */
     readonly ports: readonly { readonly internal: number; readonly external: number }[];
-    /** Services that must be healthy before this one is created. */
+    /**
+     * Services that must be healthy before this one is created. Only where a
+     * service cannot start without another: each edge adds the other's time
+     * to healthy to every cold deploy. The pipeline's services hand work on
+     * through files in the storage root and wait for it themselves, so they
+     * start together, as the seed's compose file starts them (it has no
+     * depends_on); only the optional services keep an order.
+     */
     readonly dependsOn: readonly ServiceName[];
     readonly usesGpu: boolean;
     /** Only watchtower and the self-monitor drive the Docker API. */
@@ -189,7 +196,6 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         // Exactly as section 4.3 gives it.
         healthcheck: { test: ["CMD", "find", "/app/heartbeat", "-mmin", "-5"], intervalSeconds: 120, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 0 },
         storageMounts: [storage("loglines", true), storage("playlists", false)],
-        dependsOn: ["logline_writer"],
     },
     tv_api: {
         ...base,
@@ -201,7 +207,6 @@ export const SERVICE_DEFAULTS: Readonly<Record<ServiceName, ServiceDefaults>> = 
         healthcheck: { test: ["CMD", "curl", "-f", "http://localhost:8000/status"], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 60 },
         storageMounts: [storage("playlists", true)],
         ports: [{ internal: 8000, external: 8000 }],
-        dependsOn: ["playlist_manager"],
         // The seed's TV clients reach it over the network.
         publishAddress: "0.0.0.0",
         readOnlyRootFilesystem: true,

@@ -227,8 +227,17 @@ describe("startup order", () => {
         const all = specs("x86", { services: { orchestrator: { enabled: true }, prometheus: { enabled: true }, grafana: { enabled: true } } });
         const order = orderByDependencies(Object.values(all)).map((s) => s.service);
         for (const s of Object.values(all)) for (const d of s.dependsOn) expect(order.indexOf(d), `${d} before ${s.service}`).toBeLessThan(order.indexOf(s.service));
-        const noPlaylist = specs("jetson", { services: { playlist_manager: { enabled: false } } });
-        expect(noPlaylist.tv_api!.dependsOn).toEqual([]);
+        expect(all.grafana!.dependsOn).toEqual(["prometheus"]);
+        expect(all.orchestrator!.dependsOn).toEqual(["scene_scanner", "scene_summarizer", "logline_writer"]);
+        const noPrometheus = specs("jetson", { services: { grafana: { enabled: true } } });
+        expect(noPrometheus.grafana!.dependsOn).toEqual([]);
+    });
+    // Issue: "Gate only on what must be ready"; the seed's compose file has no depends_on.
+    it("starts the core services together: none waits for another to be healthy", () => {
+        const core = specs("jetson");
+        expect(Object.fromEntries(Object.values(core).map((s) => [s.service, s.dependsOn]))).toEqual(
+            Object.fromEntries(["agent_dvr", "scene_scanner", "scene_summarizer", "logline_writer", "playlist_manager", "tv_api", "watchtower", "self_monitor"].map((n) => [n, []])),
+        );
     });
     it("has no cycles in the defaults table", () => {
         const names = Object.keys(SERVICE_DEFAULTS) as (keyof typeof SERVICE_DEFAULTS)[];
