@@ -128,11 +128,17 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
         );
         return { ok: true, result };
     } catch (e) {
+        // Another deployment holds the stack: nothing was done to any device,
+        // so no device failed; the whole run has to stop (run.ts).
+        if (e instanceof StackLockedError) throw e;
         return { ok: false, error: String((e as Error).message ?? e) };
     } finally {
         delete s.workspace.envVars.EDGE_FLEET_PINS_FILE;
     }
 }
+
+/** The stack is locked by a deployment that is still running (on this machine or another). */
+export class StackLockedError extends Error {}
 
 /**
  * Runs `op`; if the stack is locked only by processes of this machine that
@@ -145,11 +151,15 @@ export async function withStaleLockRecovery<T>(s: FleetStack, op: () => Promise<
     } catch (e) {
         const text = String((e as Error).message ?? e);
         if (!/currently locked/.test(text)) throw e;
-        const holders = [...text.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)].map((m) => ({ host: m[1]!, pid: Number(m[2]) }));
+        // The engine's message may quote the same lock more than once.
+        const seen = new Set<string>();
+        const holders = [...text.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)]
+            .map((m) => ({ host: m[1]!, pid: Number(m[2]) }))
+            .filter((h) => !seen.has(`${h.pid}@${h.host}`) && seen.add(`${h.pid}@${h.host}`));
         const stale = holders.length > 0 && holders.every((h) => h.host === os.hostname() && !isPulumiAlive(h.pid));
         if (!stale) {
             const who = holders.map((h) => `pid ${h.pid} on ${h.host}`).join(", ");
-            throw new Error(`stack ${s.name} is locked by a running deployment (${who || "unknown holder"}); wait for it, or if it is gone run \`pulumi cancel --stack ${s.name}\``, { cause: e });
+            throw new StackLockedError(`stack ${s.name} is locked by a running deployment (${who || "unknown holder"}); wait for it, or if it is gone run \`pulumi cancel --stack ${s.name}\``, { cause: e });
         }
         log(`removing the stack lock left by ${holders.map((h) => `pid ${h.pid}`).join(", ")}, which is no longer running`);
         await s.stack.cancel();

@@ -10,7 +10,7 @@ import { parseFleetConfig } from "../config/parse";
 import { imageReference } from "../plan/containerSpec";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { Progress } from "./progress";
-import { FleetStack, checkpoint, clearPendingOperations, openStack, readStackConfig } from "./pulumiStack";
+import { FleetStack, StackLockedError, checkpoint, clearPendingOperations, openStack, readStackConfig } from "./pulumiStack";
 import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId } from "./records";
 import { rollBack } from "./rollback";
 import { gateDevices } from "./gating";
@@ -60,7 +60,11 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
         await clearPendingOperations(s, (m) => o.progress.log(m));
         recordBefore(ctx, await checkpoint(s));
-        const exitCode = await runWaves(ctx, o.stopRequested);
+        const exitCode = await runWaves(ctx, o.stopRequested).catch((e: unknown) => {
+            if (!(e instanceof StackLockedError)) throw e;
+            stoppedByLock(ctx, e.message);
+            throw e;
+        });
         record.finishedAt = new Date().toISOString();
         save();
         await store.flush();
@@ -143,6 +147,21 @@ async function runWaves(ctx: RolloutContext, stopRequested: () => boolean): Prom
         return 3;
     }
     return finish(ctx, "succeeded", "every device is on the release and healthy");
+}
+
+/**
+ * Another deployment took the stack's lock: the update that met it changed
+ * nothing, so its devices wait for the next run instead of counting as
+ * failed (and being rolled back under the other deployment's feet).
+ */
+function stoppedByLock(ctx: RolloutContext, why: string): void {
+    for (const [name, d] of Object.entries(ctx.record.devices)) {
+        if (["deploying", "gating", "rolling back"].includes(d.status)) {
+            Object.assign(d, { status: "waiting", reason: `not updated: ${why}` });
+            ctx.progress.device(name, d);
+        }
+    }
+    finish(ctx, "interrupted", `${why}; run again once it has finished`);
 }
 
 function finish(ctx: RolloutContext, status: RolloutRecord["status"], summary: string): number {

@@ -206,3 +206,33 @@ describe("a policy violation in the rollout's report", () => {
         expect(violationText(event as never)).toBe("log-rotation: tv_api on dev-1 logs with journald, not json-file");
     });
 });
+
+describe("a stack locked by another deployment", () => {
+    const lockError = (host: string, pid: number) =>
+        new Error(
+            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n" +
+                `  postgres://db/edge_fleet/.pulumi/locks/organization/edge-fleet/s/a.json: created by ops@${host} (pid ${pid}) at 2026-11-26T20:00:00Z\n` +
+                // The Automation API repeats the CLI's stderr in its error.
+                `stderr: created by ops@${host} (pid ${pid}) at 2026-11-26T20:00:00Z`,
+        );
+
+    it("stops the run with who holds the lock, named once, and leaves the lock alone", async () => {
+        const { StackLockedError, withStaleLockRecovery } = await import("../../rollout/pulumiStack");
+        let cancelled = false;
+        const s = { name: "s", stack: { cancel: () => ((cancelled = true), Promise.resolve()) } } as never;
+        const run = withStaleLockRecovery(s, () => Promise.reject(lockError("other-host", 4242)));
+        await expect(run).rejects.toBeInstanceOf(StackLockedError);
+        await expect(run).rejects.toThrow(/^stack s is locked by a running deployment \(pid 4242 on other-host\); wait for it/);
+        expect(cancelled).toBe(false);
+    });
+
+    it("removes a lock left by a process of this machine that is gone, and runs again", async () => {
+        const { withStaleLockRecovery } = await import("../../rollout/pulumiStack");
+        let cancelled = false;
+        let attempts = 0;
+        const s = { name: "s", stack: { cancel: () => ((cancelled = true), Promise.resolve()) } } as never;
+        const result = await withStaleLockRecovery(s, () => (++attempts === 1 ? Promise.reject(lockError(os.hostname(), 999_999_999)) : Promise.resolve("done")));
+        expect(result).toBe("done");
+        expect(cancelled).toBe(true);
+    });
+});
