@@ -28,8 +28,13 @@ export class BenchStack {
         return { cmd: "pulumi", args: ["--cwd", this.root, ...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"] };
     }
 
-    up(): Command {
-        return this.command("up", "--yes", "--suppress-progress");
+    /**
+     * `pulumi up --yes --skip-preview`: what automation runs, and like
+     * `compose up` it applies without showing a plan first. withPreview is
+     * what a person types (`pulumi up --yes`): the program runs twice.
+     */
+    up(o: { withPreview?: boolean } = {}): Command {
+        return this.command("up", "--yes", "--suppress-progress", ...(o.withPreview ? [] : ["--skip-preview"]));
     }
 
     destroyCommand(): Command {

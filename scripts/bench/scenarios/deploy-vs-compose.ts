@@ -4,7 +4,8 @@
  * simulated device. Four figures per tool, the first three each until every
  * container is healthy:
  *   cold       first deploy to a device with no containers and no images
- *   no-op      the same deploy again, nothing to change
+ *   no-op      the same deploy again, nothing to change (and, Pulumi only,
+ *              again with the preview `pulumi up --yes` runs first)
  *   change     one service changed (tv_api release 1.0.0 -> 1.1.0)
  *   teardown   pulumi destroy / compose down
  * plus the peak memory of the deploying processes during the cold deploy, and
@@ -118,6 +119,7 @@ class DeployVsCompose implements ScenarioRun {
         const pCold = await this.deploy("pulumi-cold", stack.up(), dir, { sampleMemory: true });
         const pulumiMade = await saveDeployment(api, STACK, path.join(dir, "pulumi.containers.json"));
         const pNoop = await this.deploy("pulumi-noop", stack.up(), dir);
+        const pNoopPreview = await this.deploy("pulumi-noop-with-preview", stack.up({ withPreview: true }), dir);
         await stack.setServiceTag(CHANGE.service, CHANGE.to);
         const pChange = await this.deploy("pulumi-change", stack.up(), dir, { tag: CHANGE.to });
         const pDown = await timed("pulumi-destroy", stack.destroyCommand(), plain);
@@ -147,7 +149,9 @@ class DeployVsCompose implements ScenarioRun {
         return {
             figures: [
                 { id: "cold", label: "cold deploy -> all healthy", values: { pulumi: pCold.seconds, compose: cCold.seconds } },
-                { id: "noop", label: "no-op deploy", values: { pulumi: pNoop.seconds, compose: cNoop.seconds } },
+                { id: "noop", label: "no-op deploy (pulumi up --skip-preview)", values: { pulumi: pNoop.seconds, compose: cNoop.seconds } },
+                // Compose has nothing like it: it never shows a plan.
+                { id: "noop-preview", label: "no-op deploy with its preview (pulumi up --yes)", values: { pulumi: pNoopPreview.seconds, compose: null } },
                 {
                     id: "change",
                     label: `${CHANGE.service} ${CHANGE.from} -> ${CHANGE.to} -> healthy`,
