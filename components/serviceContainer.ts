@@ -100,6 +100,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                               timeout: seconds(s.healthcheck.timeoutSeconds),
                               retries: s.healthcheck.retries,
                               startPeriod: seconds(s.healthcheck.startPeriodSeconds),
+                              ...(s.healthcheck.startIntervalSeconds !== undefined ? { startInterval: seconds(s.healthcheck.startIntervalSeconds) } : {}),
                           },
                           wait: true,
                           waitTimeout: s.healthyWithinSeconds,

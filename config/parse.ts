@@ -6,7 +6,7 @@
  * that pass are checked for meaning (fleetChecks.ts, checks.ts), so schema and
  * semantic problems are reported together.
  */
-import { HARDWARE_PROFILES, SERVICE_DEFAULTS, SERVICE_NAMES, STACK_DEFAULTS, ServiceName } from "./defaults";
+import { HARDWARE_PROFILES, HealthcheckDefaults, SERVICE_DEFAULTS, SERVICE_NAMES, STACK_DEFAULTS, ServiceName } from "./defaults";
 import { ConfigError, dedupe, orderProblems, problemCollector } from "./errors";
 import { checkSecrets, cpusOf, looksLikeCredential, memoryOf } from "./checks";
 import { checkFleet } from "./fleetChecks";
@@ -111,7 +111,7 @@ function buildDevice(raw: RawFleet, d: RawDevice, stackRoot: string, images: Rea
             },
             serviceEnvironment,
             image,
-            ...(defaults.healthcheck ? { healthcheck: { ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck } } : {}),
+            ...(defaults.healthcheck ? { healthcheck: fastStart({ ...defaults.healthcheck, ...stackO.healthcheck, ...devO.healthcheck }, raw.healthcheckStartIntervalSeconds) } : {}),
             publishAddress: devO.publishAddress ?? stackO.publishAddress ?? defaults.publishAddress,
         });
     }
@@ -140,4 +140,16 @@ function imagesOf(raw: RawFleet, registry: FleetConfig["registry"]): Map<Service
 
 function stringify(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
     return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * `healthcheckStartIntervalSeconds`: every check that sets no start interval
+ * of its own gets this one, with a start period of at least one interval, so
+ * that the fast checks cover the time until the first regular check would
+ * have run anyway (a seed check with no start period would otherwise never
+ * use them). The steady-state interval stays as it is.
+ */
+function fastStart(hc: HealthcheckDefaults, startIntervalSeconds: number | undefined): HealthcheckDefaults {
+    if (startIntervalSeconds === undefined || hc.startIntervalSeconds !== undefined) return hc;
+    return { ...hc, startIntervalSeconds, startPeriodSeconds: Math.max(hc.startPeriodSeconds, hc.intervalSeconds) };
 }

@@ -75,6 +75,8 @@ export const healthcheckOverrideSchema = z
         timeoutSeconds: z.number().int().min(1, "must be at least 1 second").max(600, "must be at most 600 seconds").optional(),
         retries: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").optional(),
         startPeriodSeconds: z.number().int().min(0, "must not be negative").max(3600, "must be at most 3600 seconds").optional(),
+        // Docker Engine 25+ (API 1.44): checks this often during the start period.
+        startIntervalSeconds: z.number().int().min(1, "must be at least 1 second").max(3600, "must be at most 3600 seconds").optional(),
     })
     .strict();
 
@@ -183,6 +185,7 @@ export const fleetSchema = z
             .strict()
             .optional(),
         stopGraceSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").optional(),
+        healthcheckStartIntervalSeconds: z.number().int().min(1, "must be at least 1 second").max(60, "must be at most 60 seconds").optional(),
         rollout: rolloutSchema.optional(),
     })
     .strict();

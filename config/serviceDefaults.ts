@@ -28,6 +28,8 @@ export interface HealthcheckDefaults {
     readonly timeoutSeconds: number;
     readonly retries: number;
     readonly startPeriodSeconds: number;
+    /** Docker Engine 25+ only: how often to check during the start period; absent, every intervalSeconds. */
+    readonly startIntervalSeconds?: number;
 }
 
 /** A subdirectory of the video storage root, bind-mounted into a service. */

@@ -26,6 +26,7 @@ export interface HealthcheckSpec {
     readonly timeoutSeconds: number;
     readonly retries: number;
     readonly startPeriodSeconds: number;
+    readonly startIntervalSeconds?: number;
 }
 
 export interface BindMountSpec {
@@ -165,7 +166,15 @@ function planService(fleet: FleetConfig, device: DeviceConfig, s: ServiceSetting
         // The fields in a fixed order, so the digest does not depend on how the
         // settings were built (a rollback plans from settings read back from
         // the state, whose keys come back sorted).
-        const canonical = { test: hc.test, intervalSeconds: hc.intervalSeconds, timeoutSeconds: hc.timeoutSeconds, retries: hc.retries, startPeriodSeconds: hc.startPeriodSeconds };
+        // startIntervalSeconds only when set: containers deployed before it existed keep their digest.
+        const canonical = {
+            test: hc.test,
+            intervalSeconds: hc.intervalSeconds,
+            timeoutSeconds: hc.timeoutSeconds,
+            retries: hc.retries,
+            startPeriodSeconds: hc.startPeriodSeconds,
+            ...(hc.startIntervalSeconds !== undefined ? { startIntervalSeconds: hc.startIntervalSeconds } : {}),
+        };
         labels[`${LABEL_PREFIX}.healthcheck`] = createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 12);
     }
 

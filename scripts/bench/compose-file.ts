@@ -79,6 +79,7 @@ function composeService(s: ContainerSpec): Record<string, unknown> {
             timeout: seconds(s.healthcheck.timeoutSeconds),
             retries: s.healthcheck.retries,
             start_period: seconds(s.healthcheck.startPeriodSeconds),
+            ...(s.healthcheck.startIntervalSeconds !== undefined ? { start_interval: seconds(s.healthcheck.startIntervalSeconds) } : {}),
         };
     }
     if (s.ports.length > 0) {

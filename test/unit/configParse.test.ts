@@ -159,7 +159,7 @@ const cases: [string, (v: Record<string, any>) => void, string[]][] = [
     ["self-monitor restart window too long", (v) => (v.selfMonitor = { restartWindowSeconds: 700000 }), ["selfMonitor.restartWindowSeconds: must be at most 604800 seconds (7 days) (got 700000)"]],
     ["self-monitor restart window shorter than its interval", (v) => (v.selfMonitor = { intervalSeconds: 600, restartWindowSeconds: 300 }), ["selfMonitor.restartWindowSeconds: must be at least selfMonitor.intervalSeconds (600) (got 300)"]],
     ["log rotation of zero files", (v) => (v.logging = { maxFiles: 0 }), ["logging.maxFiles: ", "(got 0)"]],
-    ["healthcheck override of the command", (v) => (v.services = { tv_api: { healthcheck: { test: ["CMD", "true"] } } }), ["services.tv_api.healthcheck.test: unknown field; allowed: intervalSeconds, timeoutSeconds, retries, startPeriodSeconds"]],
+    ["healthcheck override of the command", (v) => (v.services = { tv_api: { healthcheck: { test: ["CMD", "true"] } } }), ["services.tv_api.healthcheck.test: unknown field; allowed: intervalSeconds, timeoutSeconds, retries, startPeriodSeconds, startIntervalSeconds"]],
     ["healthcheck timeout longer than its interval", (v) => (v.services = { tv_api: { healthcheck: { intervalSeconds: 10, timeoutSeconds: 20 } } }), ["services.tv_api.healthcheck.timeoutSeconds: must not exceed intervalSeconds (10) (got 20)"]],
     ["healthcheck retries of zero", (v) => (v.devices[0].services = { tv_api: { healthcheck: { retries: 0 } } }), ["devices[0].services.tv_api.healthcheck.retries: must be at least 1 (got 0)"]],
     ["enabled not a boolean", (v) => (v.services = { orchestrator: { enabled: "yes" } }), ['services.orchestrator.enabled: must be true or false (got "yes")']],
@@ -204,7 +204,7 @@ describe("allowed fields in messages", () => {
         expect(allowedKeysAt([])).toEqual(Object.keys(fleetSchema.shape));
         expect(allowedKeysAt(["registry"])).toEqual(["server", "username", "namespace"]);
         expect(allowedKeysAt(["devices", 0])).toEqual(["name", "host", "port", "user", "hostPublicKey", "videoStorageRoot", "services"]);
-        expect(allowedKeysAt(["devices", 0, "services", "tv_api", "healthcheck"])).toEqual(["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds"]);
+        expect(allowedKeysAt(["devices", 0, "services", "tv_api", "healthcheck"])).toEqual(["intervalSeconds", "timeoutSeconds", "retries", "startPeriodSeconds", "startIntervalSeconds"]);
         expect(allowedKeysAt(["release", "services", "tv_api"])).toEqual(["repository", "tag", "digest"]);
         expect(allowedKeysAt(["environment"])).toBeUndefined();
     });

@@ -278,3 +278,36 @@ describe("settings read back from the state", () => {
         expect(planDevice(roundTripped, roundTripped.devices[0]!, "s")).toEqual(planDevice(fleet, fleet.devices[0]!, "s"));
     });
 });
+
+// Issue: "Healthy in seconds": Docker 25+ checks every start_interval during the start period.
+describe("fast healthchecks while a container starts", () => {
+    it("are off by default: the seed's checks exactly, and no start interval", () => {
+        const all = specs("jetson");
+        expect(all.playlist_manager!.healthcheck).toEqual({ test: ["CMD", "find", "/app/heartbeat", "-mmin", "-5"], intervalSeconds: 120, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 0 });
+        for (const s of Object.values(all)) expect(s.healthcheck?.startIntervalSeconds, s.service).toBeUndefined();
+    });
+
+    it("healthcheckStartIntervalSeconds gives every check the start interval and a start period of at least one interval", () => {
+        const all = specs("jetson", { healthcheckStartIntervalSeconds: 1 });
+        expect(all.playlist_manager!.healthcheck).toMatchObject({ intervalSeconds: 120, startPeriodSeconds: 120, startIntervalSeconds: 1 });
+        expect(all.tv_api!.healthcheck).toMatchObject({ intervalSeconds: 30, startPeriodSeconds: 60, startIntervalSeconds: 1 });
+        expect(all.agent_dvr!.healthcheck).toMatchObject({ intervalSeconds: 30, startPeriodSeconds: 30, startIntervalSeconds: 1 });
+    });
+
+    it("a service's own start interval wins over the stack's, and its settings are left as given", () => {
+        const all = specs("jetson", { healthcheckStartIntervalSeconds: 1, services: { tv_api: { healthcheck: { startIntervalSeconds: 5, startPeriodSeconds: 20 } } } });
+        expect(all.tv_api!.healthcheck).toMatchObject({ intervalSeconds: 30, startPeriodSeconds: 20, startIntervalSeconds: 5 });
+    });
+
+    it("changes the healthcheck label only when set, so containers deployed before keep theirs", () => {
+        const before = specs("jetson").tv_api!.labels["edge-fleet.healthcheck"];
+        expect(before).toMatch(/^[0-9a-f]{12}$/);
+        expect(specs("jetson", { services: { tv_api: { healthcheck: { startPeriodSeconds: 60 } } } }).tv_api!.labels["edge-fleet.healthcheck"]).toBe(before);
+        expect(specs("jetson", { services: { tv_api: { healthcheck: { startIntervalSeconds: 2 } } } }).tv_api!.labels["edge-fleet.healthcheck"]).not.toBe(before);
+    });
+
+    it("refuses a stack start interval out of range, naming the value", () => {
+        expect(() => specs("jetson", { healthcheckStartIntervalSeconds: 0 })).toThrow(/healthcheckStartIntervalSeconds: must be at least 1 second.*0/s);
+        expect(() => specs("jetson", { healthcheckStartIntervalSeconds: 90 })).toThrow(/healthcheckStartIntervalSeconds: must be at most 60 seconds/);
+    });
+});
