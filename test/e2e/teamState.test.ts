@@ -66,8 +66,11 @@ beforeAll(async () => {
     values = localConfig([device], "e2e-team");
     values.services = Object.fromEntries(CORE.map((s) => [s, { healthcheck: FAST }]));
     values.rollout = { healthTimeoutSeconds: 60 };
+    // A state left in the shared database by an earlier run (perhaps killed,
+    // perhaps encrypted under another machine's passphrase) is dropped, and
+    // its containers with it, so every run starts from an empty stack.
+    run("pulumi", ["stack", "rm", STACK, "--force", "--yes", "--non-interactive"]);
     stack = TestStack.create(STACK, values, device);
-    stack.destroy();
     await query("DELETE FROM pulumi_state_edge_fleet WHERE key LIKE $1", [`.edge-fleet/rollouts/${STACK}/%`]).catch(() => undefined);
     const left = docker(device, "ps", "-aq", "--filter", stackFilter(STACK)).split(/\s+/).filter(Boolean);
     if (left.length > 0) docker(device, "rm", "-f", ...left);
