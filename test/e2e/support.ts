@@ -211,7 +211,14 @@ export function checksums(dir: string): Record<string, FileSum> {
             if (e.name.startsWith(".")) continue;
             if (e.isDirectory()) walk(p);
             else if (e.isFile()) {
-                const data = fs.readFileSync(p);
+                // The stand-ins move and rotate their work files while we walk.
+                let data: Buffer;
+                try {
+                    data = fs.readFileSync(p);
+                } catch (err) {
+                    if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+                    throw err;
+                }
                 out[path.relative(dir, p)] = { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
             }
         }

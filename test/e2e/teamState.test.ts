@@ -69,7 +69,10 @@ beforeAll(async () => {
     // A state left in the shared database by an earlier run (perhaps killed,
     // perhaps encrypted under another machine's passphrase) is dropped, and
     // its containers with it, so every run starts from an empty stack.
-    run("pulumi", ["stack", "rm", STACK, "--force", "--yes", "--non-interactive"]);
+    // A killed run also leaves its lock, which `stack rm` respects.
+    run("pulumi", ["cancel", "--yes", "--stack", STACK, "--non-interactive"]);
+    const rm = run("pulumi", ["stack", "rm", STACK, "--force", "--yes", "--non-interactive"]);
+    if (rm.code !== 0 && !/no stack named/i.test(rm.stderr)) throw new Error(`pulumi stack rm ${STACK}: ${rm.stderr}`);
     stack = TestStack.create(STACK, values, device);
     await query("DELETE FROM pulumi_state_edge_fleet WHERE key LIKE $1", [`.edge-fleet/rollouts/${STACK}/%`]).catch(() => undefined);
     const left = docker(device, "ps", "-aq", "--filter", stackFilter(STACK)).split(/\s+/).filter(Boolean);
