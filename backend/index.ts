@@ -6,7 +6,7 @@ import { parseBackendUrl } from "./url";
 
 export { FileKeyStore, KeyStore } from "./keyStore";
 export { PostgresKeyStore } from "./postgresKeyStore";
-export { Backend, DEFAULT_STATE_TABLE, parseBackendUrl, redactBackendUrl, scrubBackendSecret } from "./url";
+export { Backend, DEFAULT_STATE_TABLE, backendPassword, parseBackendUrl, redactBackendUrl, scrubBackendSecret } from "./url";
 
 /**
  * The store beside the stack's state: the file backend's directory, the

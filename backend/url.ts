@@ -76,7 +76,8 @@ export function scrubBackendSecret(text: string, url: string | undefined): strin
     return out;
 }
 
-function backendPassword(url: string | undefined): string | undefined {
+/** The password in the URL's user part, if it has one. */
+export function backendPassword(url: string | undefined): string | undefined {
     if (!url) return undefined;
     const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]*)@/i.exec(url);
     return m?.[1] || undefined;

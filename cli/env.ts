@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { scrubBackendSecret } from "../backend";
+import { backendPassword, scrubBackendSecret } from "../backend";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -51,7 +51,7 @@ export function localConfigFile(): string {
  */
 export function guardBackendSecret(): void {
     const url = process.env.PULUMI_BACKEND_URL;
-    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]+@/i.test(url ?? "")) return;
+    if (!backendPassword(url)) return;
     for (const stream of [process.stdout, process.stderr]) {
         const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
         stream.write = ((chunk: unknown, ...rest: unknown[]) =>

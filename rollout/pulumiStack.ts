@@ -152,10 +152,8 @@ export async function withStaleLockRecovery<T>(s: FleetStack, op: () => Promise<
         const text = String((e as Error).message ?? e);
         if (!/currently locked/.test(text)) throw e;
         // The engine's message may quote the same lock more than once.
-        const seen = new Set<string>();
-        const holders = [...text.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)]
-            .map((m) => ({ host: m[1]!, pid: Number(m[2]) }))
-            .filter((h) => !seen.has(`${h.pid}@${h.host}`) && seen.add(`${h.pid}@${h.host}`));
+        const byHolder = new Map([...text.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)].map((m) => [`${m[2]}@${m[1]}`, { host: m[1]!, pid: Number(m[2]) }]));
+        const holders = [...byHolder.values()];
         const stale = holders.length > 0 && holders.every((h) => h.host === os.hostname() && !isPulumiAlive(h.pid));
         if (!stale) {
             const who = holders.map((h) => `pid ${h.pid} on ${h.host}`).join(", ");

@@ -67,7 +67,6 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         });
         record.finishedAt = new Date().toISOString();
         save();
-        await store.flush();
         return { record, exitCode };
     } finally {
         material.dispose();

@@ -145,7 +145,12 @@ export class TestStack {
 
     /** `pulumi up` in the background, so that a test can interrupt it. */
     upAsync(...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
-        return background("pulumi", ["up", "--stack", this.name, "--config-file", this.configFile, "--non-interactive", "--yes", "--suppress-progress", ...POLICY_PACK, ...args]);
+        return this.upAsyncIn({}, ...args);
+    }
+
+    /** The same, from another working directory or environment. */
+    upAsyncIn(opts: RunOptions, ...args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+        return background("pulumi", ["up", "--stack", this.name, "--config-file", this.configFile, "--non-interactive", "--yes", "--suppress-progress", ...POLICY_PACK, ...args], opts);
     }
 
     preview(...args: string[]): RunResult {

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POLICY_PACK, ROOT, RunOptions, RunResult, SimDevice, TestStack, background, docker, inspectStack, localConfig, run, simDevice, stackFilter } from "./support";
+import { ROOT, RunResult, SimDevice, TestStack, docker, inspectStack, localConfig, run, simDevice, stackFilter } from "./support";
 
 const STACK = "e2e-team";
 const FAST = { intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 5 };
@@ -51,9 +51,7 @@ function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
 const lockRows = () => query<{ key: string }>("SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%'");
 
 /** `pulumi up` of the test stack from a working directory, as `pulumi up --stack` is typed there. */
-function upFrom(cwd: string, opts: RunOptions = {}) {
-    return background("pulumi", ["up", "--stack", STACK, "--config-file", stack.configFile, "--non-interactive", "--yes", "--suppress-progress", ...POLICY_PACK], { ...opts, cwd });
-}
+const upFrom = (cwd: string) => stack.upAsyncIn({ cwd });
 
 beforeAll(async () => {
     pg = JSON.parse(execFileSync("bash", [path.join(ROOT, "sim", "postgres.sh"), "env"], { encoding: "utf8" })) as Postgres;
