@@ -30,7 +30,11 @@ allocate_index() {
 
 ensure_network() {
     [[ -e "/run/netns/$D_NAME" ]] || ip netns add "$D_NAME"
-    if ! ip link show "$D_VETH" >/dev/null 2>&1; then
+    # The host end must exist and its peer must be this namespace's eth0: a veth
+    # of the same name can be another cache's device with the same index.
+    if ! ip link show "$D_VETH" >/dev/null 2>&1 || ! ip -n "$D_NAME" link show eth0 >/dev/null 2>&1 ||
+        [[ "$(ip -o link show "$D_VETH" | grep -o 'link-netns [^ ]*' | cut -d' ' -f2)" != "$D_NAME" ]]; then
+        ip link del "$D_VETH" 2>/dev/null || true
         ip -n "$D_NAME" link del eth0 2>/dev/null || true
         ip link add "$D_VETH" type veth peer name eth0 netns "$D_NAME"
     fi
@@ -75,11 +79,33 @@ holder_ok() {
     [[ "$(readlink "/proc/$pid/ns/net")" == "$(ip netns exec "$D_NAME" readlink /proc/self/ns/net 2>/dev/null)" ]]
 }
 
+# Namespace names and addresses are this machine's, while pid files are per
+# cache: a simulation of another cache, or a run killed before `down`, can leave
+# an sshd or dockerd in the namespace that keeps the device's address and port
+# busy. None of them is tracked by this device's pid files, so stop them all.
+stop_strays() {
+    [[ -e "/run/netns/$D_NAME" ]] || return 0
+    local pids i
+    pids="$(ip netns pids "$D_NAME" 2>/dev/null | tr '\n' ' ')"
+    [[ -n "${pids// /}" ]] || return 0
+    log "$D_NAME: stopping processes left in its namespace by another run: $pids"
+    # shellcheck disable=SC2086 # a list of pids
+    kill -TERM $pids 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        [[ -z "$(ip netns pids "$D_NAME" 2>/dev/null)" ]] && return 0
+        sleep 0.1
+    done
+    pids="$(ip netns pids "$D_NAME" 2>/dev/null | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+}
+
 ensure_holder() {
     holder_ok && return 0
     # Daemons left in an old namespace would keep the old /run: start over.
     stop_daemons
     stop_pidfile "$D_HOLDER_PID" 5
+    stop_strays
     mkdir -p "$D_DEVRUN"
     chmod 755 "$SIM_RUN" "$D_RUN" "$D_DEVRUN"
     # /run/sshd is sshd's privilege-separation directory.
