@@ -4,11 +4,12 @@
  * rollout/ and preview/.
  */
 import Table from "cli-table3";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { openKeyStore } from "../backend";
 import { ConfigError } from "../config/errors";
+import { DEFAULT_STACKS_AT_ONCE } from "../preview/collect";
 import { previewCommand } from "../preview/command";
 import { findDrift } from "../rollout/drift";
 import { LiveProgress, PlainProgress, Progress } from "../rollout/progress";
@@ -100,11 +101,26 @@ program
     .option("--markdown <file>", "also write the report as Markdown to this file (for a pull-request comment)")
     .option("--events <file>", "also write the engine's events of the preview as JSON to this file")
     .option("--policy-pack <path...>", "run these policy packs too, besides the project's own (policy/analyzer)")
-    .action(async (o: { stack: string; configFile?: string; markdown?: string; events?: string; policyPack?: string[] }) => {
+    .option("--stacks-at-once <n>", `for a fleet split into shard stacks (edge-fleet:shards): how many to preview at once, 1-16 (default ${DEFAULT_STACKS_AT_ONCE})`, stacksAtOnce)
+    .action(async (o: { stack: string; configFile?: string; markdown?: string; events?: string; policyPack?: string[]; stacksAtOnce?: number }) => {
         // The project's pack judges every preview, as it does every rollout.
         const policyPacks = [path.join(ROOT, "policy", "analyzer"), ...(o.policyPack ?? []).map((p) => path.resolve(p))];
-        process.exitCode = await previewCommand({ stack: o.stack, configFile: configFileFor(o.stack, o.configFile), workDir: ROOT, markdownFile: o.markdown, eventsFile: o.events, policyPacks });
+        process.exitCode = await previewCommand({
+            stack: o.stack,
+            configFile: configFileFor(o.stack, o.configFile),
+            workDir: ROOT,
+            markdownFile: o.markdown,
+            eventsFile: o.events,
+            policyPacks,
+            ...(o.stacksAtOnce ? { stacksAtOnce: o.stacksAtOnce } : {}),
+        });
     });
+
+function stacksAtOnce(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError(`must be a whole number from 1 to 16 (got ${JSON.stringify(value)})`);
+    return n;
+}
 
 function show(v: unknown): string {
     if (v === undefined) return "(none)";

@@ -59,7 +59,12 @@ export const STACK_DEFAULTS = {
     orchestrator: { intervalSeconds: 300 },
     /** Seconds Docker waits after SIGTERM before SIGKILL: workers flush partial scenes. */
     stopGraceSeconds: 30,
+    /** One stack deploys every device; see plan/shards.ts for larger fleets. */
+    shards: 1,
 } as const;
+
+/** The most shard stacks one fleet stack may be split into (`shards`). */
+export const MAX_SHARDS = 1000;
 
 /** The Docker socket on every device; mounted only where `mountsDockerSocket` is set. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";

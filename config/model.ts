@@ -74,4 +74,6 @@ export interface FleetConfig {
     readonly stopGraceSeconds: number;
     /** How `edge-fleet rollout` moves the fleet; the program itself does not use it. */
     readonly rollout: RolloutStrategy;
+    /** Shard stacks the devices are split into (plan/shards.ts); 1: the stack deploys them all. */
+    readonly shards: number;
 }

@@ -81,6 +81,7 @@ function buildFleet(raw: RawFleet): FleetConfig {
         orchestrator: { intervalSeconds: raw.orchestrator?.intervalSeconds ?? STACK_DEFAULTS.orchestrator.intervalSeconds },
         stopGraceSeconds: raw.stopGraceSeconds ?? STACK_DEFAULTS.stopGraceSeconds,
         rollout: resolveRolloutStrategy(raw.rollout),
+        shards: raw.shards ?? STACK_DEFAULTS.shards,
     };
 }
 

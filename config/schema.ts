@@ -6,7 +6,7 @@
  */
 import { isIP, isIPv6 } from "node:net";
 import { z } from "zod";
-import { HARDWARE_CLASSES, SERVICE_NAMES } from "./defaults";
+import { HARDWARE_CLASSES, MAX_SHARDS, SERVICE_NAMES } from "./defaults";
 import { rolloutSchema } from "./rolloutStrategy";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -187,6 +187,12 @@ export const fleetSchema = z
         stopGraceSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").optional(),
         healthcheckStartIntervalSeconds: z.number().int().min(1, "must be at least 1 second").max(60, "must be at most 60 seconds").optional(),
         rollout: rolloutSchema.optional(),
+        shards: z
+            .number()
+            .int("must be a whole number of stacks")
+            .min(1, `must be 1-${MAX_SHARDS} stacks`)
+            .max(MAX_SHARDS, `must be 1-${MAX_SHARDS} stacks`)
+            .optional(),
     })
     .strict();
 

@@ -118,12 +118,19 @@ function errorLines(events: readonly EngineEvent[], error: string | undefined): 
     const lines = events
         .map((e) => e.diagnosticEvent)
         .filter((d) => d !== undefined && d.severity === "error" && !d.ephemeral)
-        .map((d) => `${d!.urn ? `${nameOf(d!.urn)}: ` : ""}${plain(d!.message).split("\n")[0]}`);
+        .map((d) => `${d!.urn ? `${nameOf(d!.urn)}: ` : ""}${firstMessageLine(plain(d!.message))}`);
     if (error && lines.length === 0) {
         const cli = error.split("\n").map((l) => /(?:^|\s)error: (.+)$/.exec(l)?.[1]).find(Boolean);
         lines.push(plain(cli ?? error.split("\n")[0] ?? "the preview failed"));
     }
     return [...new Set(lines)].sort();
+}
+
+/** The first line, or for a program's unhandled exception the error itself, which the engine puts on the next line. */
+function firstMessageLine(message: string): string {
+    const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (/unhandled exception:$/.test(lines[0] ?? "") && lines[1]) return `${lines[0]} ${lines[1]}`;
+    return lines[0] ?? "";
 }
 
 export function buildReport(stack: string, events: readonly EngineEvent[], error?: string): PreviewReport {
@@ -165,4 +172,24 @@ export function buildReport(stack: string, events: readonly EngineEvent[], error
     const policies = policyFindings(events, devices);
     const errors = errorLines(events, error);
     return { stack, devices: report, counts, policies, errors, failed: errors.length > 0 || policies.some((p) => p.level === "mandatory") };
+}
+
+/**
+ * One report for a fleet previewed stack by stack (its shard stacks, see
+ * plan/shards.ts): devices in name order, counts added up, and each error
+ * prefixed with the stack it came from.
+ */
+export function mergeReports(stack: string, parts: readonly PreviewReport[]): PreviewReport {
+    const counts: Counts = { create: 0, replace: 0, update: 0, delete: 0 };
+    for (const p of parts) for (const k of Object.keys(counts) as ContainerAction[]) counts[k] += p.counts[k];
+    const errors = parts.flatMap((p) => p.errors.map((e) => `${p.stack}: ${e}`));
+    const policies = parts.flatMap((p) => p.policies);
+    return {
+        stack,
+        devices: parts.flatMap((p) => p.devices).sort(byName((d) => d.device)),
+        counts,
+        policies,
+        errors,
+        failed: parts.some((p) => p.failed),
+    };
 }

@@ -33,7 +33,7 @@ export interface FleetStack {
  * and the repository's stack files (or a test's) must not gain one. The
  * config comes from `configFile`, by default the repository's stack file.
  */
-export async function openStack(name: string, configFile: string | undefined, projectDir: string): Promise<FleetStack> {
+export async function openStack(name: string, configFile: string | undefined, projectDir: string, o: { create?: boolean } = {}): Promise<FleetStack> {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ws-"));
     process.once("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
     const project = fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8");
@@ -41,7 +41,8 @@ export async function openStack(name: string, configFile: string | undefined, pr
     const repoStackFile = path.join(projectDir, `Pulumi.${name}.yaml`);
     const file = configFile ?? (fs.existsSync(repoStackFile) ? repoStackFile : undefined);
     try {
-        const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: scratch });
+        const args = { stackName: name, workDir: scratch };
+        const stack = await (o.create ? LocalWorkspace.createOrSelectStack(args) : LocalWorkspace.selectStack(args));
         const policyPacks = [path.join(projectDir, "policy", "analyzer")];
         return { name, ...(file ? { configFile: file } : {}), policyPacks, stack, workspace: stack.workspace as LocalWorkspace };
     } catch (e) {

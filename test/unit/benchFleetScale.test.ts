@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deviceSchema, HOST_KEY } from "../../config/schema";
-import { fleetDevices, madeUpHostKey } from "../../scripts/bench/scenarios/fleet-scale";
+import { fleetDevices, madeUpHostKey, shardsFor } from "../../scripts/bench/scenarios/fleet-scale";
 import { linearFit } from "../../scripts/bench/lib/tree-sampler";
 
 // The fleet-scale bench previews made-up fleets: a device the schema refused
@@ -23,9 +23,16 @@ describe("the fleet-scale bench's fleets", () => {
         expect(blob.length).toBe(51);
     });
 
-    it("fit in the documentation network", () => {
+    it("have 1 to 4,000 devices, each at an address of the IPv6 documentation prefix", () => {
         expect(() => fleetDevices(0)).toThrow();
-        expect(() => fleetDevices(255)).toThrow();
+        expect(() => fleetDevices(4001)).toThrow();
+        const devices = fleetDevices(1000);
+        expect(new Set(devices.map((d) => d.host)).size).toBe(1000);
+        for (const d of devices) expect(d.host).toMatch(/^2001:db8::[0-9a-f]+$/);
+    });
+
+    it("are one stack up to the shard size, else shard stacks of about that many devices", () => {
+        expect([1, 10, 25, 26, 100, 1000].map((n) => shardsFor(n, 25))).toEqual([1, 1, 1, 2, 4, 40]);
     });
 });
 

@@ -5,6 +5,13 @@
  * each process's own peak instead, which overstates a tree whose processes
  * peak at different times and says nothing about how many run together.
  *
+ * Resident memory counts a page once per process that maps it, so a hundred
+ * docker providers sharing one binary's pages look far larger than they are;
+ * the proportional set size (PSS, /proc/PID/smaps_rollup: each shared page
+ * split among its users) adds up to what the machine really holds, and is
+ * sampled beside it. CPU time is summed per kind from each process's last
+ * sample (utime + stime), to say where a run's work goes.
+ *
  * Like proc-sampler.ts it only reads files. A process that lives less than a
  * sampling interval may be missed; the ones a preview scales with (docker
  * providers, ssh) live for most of it.
@@ -19,6 +26,10 @@ export interface KindAtPeak {
 export interface TreeUsage {
     /** Largest sum of the tree's resident memory in one sample. */
     readonly peakTotalMiB: number;
+    /** Largest sum of the tree's proportional set size in one sample: what it really held. */
+    readonly peakPssMiB: number;
+    /** Per kind: CPU seconds (user + system) its processes used, as last sampled. */
+    readonly cpuSeconds: Readonly<Record<string, number>>;
     /** Largest number of processes in one sample. */
     readonly peakProcesses: number;
     /** Per kind: the most that ran at once. */
@@ -42,11 +53,20 @@ export interface TreeSamplerOptions {
     readonly onLimit?: (totalMiB: number) => void;
 }
 
-const kindOf = (comm: string) => DISPLAY_NAMES[comm] ?? comm;
+/** Node.js runs both the program and the policy pack: the command line tells them apart. */
+function kindOf(comm: string, pid: number): string {
+    const kind = DISPLAY_NAMES[comm] ?? comm;
+    if (kind !== "node") return kind;
+    return /policy/.test(readOrNull(`/proc/${pid}/cmdline`) ?? "") ? "policy-pack" : kind;
+}
+/** USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on Linux. */
+const TICKS_PER_SECOND = 100;
 
 /** Starts sampling the tree under rootPid until stop(). */
 export function sampleTree(rootPid: number, o: TreeSamplerOptions = {}): TreeSampler {
     let peakTotalKiB = 0;
+    let peakPssKiB = 0;
+    const cpuTicks = new Map<number, { kind: string; ticks: number }>();
     let peakProcesses = 0;
     let samples = 0;
     let limitHit = false;
@@ -58,17 +78,25 @@ export function sampleTree(rootPid: number, o: TreeSamplerOptions = {}): TreeSam
         const kids = childrenByParent();
         const now = new Map<string, { count: number; kib: number }>();
         let totalKiB = 0;
+        let pssKiB = 0;
         let processes = 0;
         const queue = [rootPid];
         for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
             queue.push(...(kids.get(pid) ?? []));
             const status = readOrNull(`/proc/${pid}/status`);
             if (status === null) continue;
-            const kind = kindOf(/^Name:\s*(.*)$/m.exec(status)?.[1] ?? "?");
+            const kind = kindOf(/^Name:\s*(.*)$/m.exec(status)?.[1] ?? "?", pid);
             // Kernel threads and zombies have no VmRSS: they hold no memory of their own.
             const kib = Number(/^VmRSS:\s*(\d+)/m.exec(status)?.[1] ?? 0);
             processes++;
             totalKiB += kib;
+            pssKiB += Number(/^Pss:\s*(\d+)/m.exec(readOrNull(`/proc/${pid}/smaps_rollup`) ?? "")?.[1] ?? 0);
+            const stat = readOrNull(`/proc/${pid}/stat`);
+            if (stat !== null) {
+                // Fields after "(comm) ": state is 0, utime 11, stime 12.
+                const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+                cpuTicks.set(pid, { kind, ticks: Number(f[11]) + Number(f[12]) });
+            }
             const e = now.get(kind) ?? { count: 0, kib: 0 };
             now.set(kind, { count: e.count + 1, kib: e.kib + kib });
             const pids = seen.get(kind) ?? new Set<number>();
@@ -77,6 +105,7 @@ export function sampleTree(rootPid: number, o: TreeSamplerOptions = {}): TreeSam
         }
         samples++;
         peakProcesses = Math.max(peakProcesses, processes);
+        peakPssKiB = Math.max(peakPssKiB, pssKiB);
         for (const [kind, e] of now) peakConcurrent[kind] = Math.max(peakConcurrent[kind] ?? 0, e.count);
         if (totalKiB > peakTotalKiB) {
             peakTotalKiB = totalKiB;
@@ -93,8 +122,12 @@ export function sampleTree(rootPid: number, o: TreeSamplerOptions = {}): TreeSam
         stop() {
             clearInterval(timer);
             sample();
+            const cpu: Record<string, number> = {};
+            for (const { kind, ticks } of cpuTicks.values()) cpu[kind] = (cpu[kind] ?? 0) + ticks / TICKS_PER_SECOND;
             return {
                 peakTotalMiB: Math.round(peakTotalKiB / 1024),
+                peakPssMiB: Math.round(peakPssKiB / 1024),
+                cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 10) / 10])),
                 peakProcesses,
                 peakConcurrent,
                 distinct: Object.fromEntries([...seen].map(([kind, pids]) => [kind, pids.size])),

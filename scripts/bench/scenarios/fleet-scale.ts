@@ -1,23 +1,23 @@
 /**
- * How `pulumi preview` grows with the size of a fleet: a stack of N devices
- * that were never deployed (N = 1, 10, 50, 100), each with the docker
- * provider of its own, timed, with the resident memory of all the preview's
- * processes together and how many run at once; then the same preview of 100
- * devices with `--target` on one device (and its dependents), to see whether
- * the other devices' providers still start. A linear fit gives the cost per
- * device and an extrapolation to 1,000 devices, which is not measured.
+ * How a preview grows with the size of a fleet: `edge-fleet preview` (policy
+ * pack included, as CI and the rollout run it) of fleets of N devices that
+ * were never deployed, N = 1, 10, 100, 1,000 by default. A fleet of more than
+ * EDGE_FLEET_BENCH_SHARD_SIZE devices (25) is split into shard stacks
+ * (`edge-fleet:shards`, plan/shards.ts) of about that many devices, previewed
+ * two at a time; smaller ones are one stack. Each preview is timed and its
+ * whole process tree sampled every 250 ms: resident memory (RSS) and
+ * proportional set size (PSS, shared pages counted once) of all processes
+ * together, how many run at once, and the CPU time per kind of process.
  *
- * The devices are documentation addresses (198.51.100.0/24) with made-up host
- * keys, the local stack's registry settings and hardware class, a deploy key
- * and a registry token made for the run. A preview dials no device it has no
- * state for, so no device needs to exist; the program still starts its ssh
+ * The devices are IPv6 documentation addresses (2001:db8::/32) with made-up
+ * host keys, the local stack's registry settings and hardware class, a deploy
+ * key and a registry token made for the run. A preview dials no device it has
+ * no state for, so no device needs to exist; the program still starts its ssh
  * masters in the background (ssh/master.ts), which fail on their own.
- * Every preview runs the project's policy pack, as CI and the rollout do.
  *
- * EDGE_FLEET_BENCH_FLEET_SIZES lists other sizes (at most 100 devices: a
- * provider process per device); the targeted preview uses the largest. A safety limit
- * (EDGE_FLEET_BENCH_FLEET_LIMIT_MIB, 10240) stops a preview whose processes
- * together hold more memory than that.
+ * EDGE_FLEET_BENCH_FLEET_SIZES lists other sizes (1 to 4,000). A safety limit
+ * (EDGE_FLEET_BENCH_FLEET_LIMIT_MIB, 16384, resident) stops a preview whose
+ * processes together hold more than that.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -25,34 +25,38 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { loadAverage } from "../lib/machine";
 import { BenchStack } from "../lib/pulumi-stack";
-import { check, startLogged, tail } from "../lib/run";
+import { capture, check, startLogged, tail } from "../lib/run";
 import { BenchContext, Figure, RoundResult, Scenario, ScenarioRun } from "../lib/scenario";
 import { secondsSince } from "../lib/timing";
-import { describeAtPeak, linearFit, sampleTree, TreeUsage } from "../lib/tree-sampler";
+import { describeAtPeak, sampleTree, TreeUsage } from "../lib/tree-sampler";
+import { parseShardStack } from "../../../plan/shards";
 
 const STACK = "bench-fleet-scale";
-const MAX_DEVICES = 100;
-const SIZES = fleetSizes(process.env.EDGE_FLEET_BENCH_FLEET_SIZES ?? "1,10,50,100");
-/** The targeted preview runs on the largest fleet. */
-const TARGETED_SIZE = Math.max(...SIZES);
-const EXTRAPOLATE_TO = 1000;
-const LIMIT_MIB = Number(process.env.EDGE_FLEET_BENCH_FLEET_LIMIT_MIB ?? 10240);
+const MAX_DEVICES = 4000;
+const SIZES = fleetSizes(process.env.EDGE_FLEET_BENCH_FLEET_SIZES ?? "1,10,100,1000");
+const SHARD_SIZE = Number(process.env.EDGE_FLEET_BENCH_SHARD_SIZE ?? 25);
+const LIMIT_MIB = Number(process.env.EDGE_FLEET_BENCH_FLEET_LIMIT_MIB ?? 16384);
 const PROVIDER = "docker-provider";
 
 export const fleetScaleScenario: Scenario = {
     id: "fleet-scale",
-    title: "pulumi preview of never-deployed fleets of 1 to 100 devices",
-    columns: ["seconds", "peakMiB", "processes", "providers", "ssh"],
-    headers: ["wall s", "peak RSS, all processes, MiB", "processes at once (peak)", "docker providers started", "ssh started"],
+    title: "edge-fleet preview of never-deployed fleets of 1 to 1,000 devices",
+    columns: ["seconds", "peakRssMiB", "peakPssMiB", "processes", "providers", "stacks", "cpuSeconds"],
+    headers: ["wall s", "peak RSS, all processes, MiB", "peak PSS, all processes, MiB", "processes at once (peak)", "docker providers at once (peak)", "stacks", "CPU s, all processes"],
     create: (ctx) => new FleetScaleBench(ctx),
 };
 
 function fleetSizes(list: string): number[] {
     const sizes = list.split(",").map((s) => Number(s.trim()));
     if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_DEVICES)) {
-        throw new Error(`EDGE_FLEET_BENCH_FLEET_SIZES must list fleet sizes from 1 to ${MAX_DEVICES}, e.g. 1,10,50,100`);
+        throw new Error(`EDGE_FLEET_BENCH_FLEET_SIZES must list fleet sizes from 1 to ${MAX_DEVICES}, e.g. 1,10,100,1000`);
     }
     return sizes;
+}
+
+/** Shard stacks for a fleet of n: one stack up to the shard size, else about that many devices each. */
+export function shardsFor(n: number, shardSize: number = SHARD_SIZE): number {
+    return n <= shardSize ? 1 : Math.ceil(n / shardSize);
 }
 
 /** A syntactically valid ed25519 host key (wire format) that is the same for a name on every run. */
@@ -62,17 +66,19 @@ export function madeUpHostKey(name: string): string {
     return `ssh-ed25519 ${blob.toString("base64")}`;
 }
 
+/** Devices at addresses of the IPv6 documentation prefix, which no network routes. */
 export function fleetDevices(n: number): Record<string, unknown>[] {
-    if (n < 1 || n > 254) throw new Error("a fleet of 1 to 254 devices fits the documentation network");
+    if (!Number.isInteger(n) || n < 1 || n > MAX_DEVICES) throw new Error(`a bench fleet has 1 to ${MAX_DEVICES} devices`);
     return Array.from({ length: n }, (_, i) => {
-        const name = `scale-${String(i + 1).padStart(3, "0")}`;
-        return { name, host: `198.51.100.${i + 1}`, user: "edge", hostPublicKey: madeUpHostKey(name) };
+        const name = `scale-${String(i + 1).padStart(4, "0")}`;
+        return { name, host: `2001:db8::${(i + 1).toString(16)}`, user: "edge", hostPublicKey: madeUpHostKey(name) };
     });
 }
 
 interface Run {
     readonly name: string;
     readonly devices: number;
+    readonly stacks: number;
     readonly seconds: number;
     readonly usage: TreeUsage;
     readonly load: string;
@@ -81,7 +87,7 @@ interface Run {
     readonly error?: string;
 }
 
-/** The engine's first error, for the notes; the whole output is in the log. */
+/** The first error line, for the notes; the whole output is in the log. */
 function firstError(logFile: string): string {
     const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
     return /error: (.*)/.exec(text)?.[1]?.trim() ?? tail(logFile, 1);
@@ -97,7 +103,7 @@ class FleetScaleBench implements ScenarioRun {
     }
 
     subtitle(): string {
-        return `devices never deployed (198.51.100.x), hardware class cpu, the local stack's registry, policy pack on; sizes ${SIZES.join(", ")}; sampled every 250 ms`;
+        return `devices never deployed (2001:db8::x), hardware class cpu, the local stack's registry, policy pack on; sizes ${SIZES.join(", ")}; shard stacks of about ${SHARD_SIZE} devices, 2 at a time; sampled every 250 ms`;
     }
 
     tools(): Promise<Readonly<Record<string, string>>> {
@@ -118,19 +124,22 @@ class FleetScaleBench implements ScenarioRun {
 
     private async writeConfig(n: number): Promise<void> {
         const doc = YAML.parse(fs.readFileSync(path.join(this.ctx.root, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-        await this.stack.writeValues({ ...doc.config, "edge-fleet:devices": fleetDevices(n) }, this.secretFiles());
+        const shards = shardsFor(n);
+        await this.stack.writeValues({ ...doc.config, "edge-fleet:devices": fleetDevices(n), ...(shards > 1 ? { "edge-fleet:shards": shards } : {}) }, this.secretFiles());
     }
 
     /**
-     * One preview, timed and sampled; stopped if its processes outgrow the
-     * memory limit. A preview that fails is measured all the same and its
-     * error kept: what it started before failing is a finding too.
+     * One `edge-fleet preview`, timed and sampled; stopped if its processes
+     * outgrow the memory limit. A preview that fails is measured all the
+     * same and its error kept: what it started before failing is a finding too.
      */
-    private async preview(name: string, devices: number, dir: string, extra: readonly string[] = []): Promise<Run> {
+    private async preview(devices: number, dir: string): Promise<Run> {
+        const name = `preview-${devices}`;
         const logFile = path.join(dir, `${name}.log`);
         const loadBefore = loadAverage();
         const t0 = performance.now();
-        const started = startLogged(this.stack.command("preview", "--suppress-progress", "--policy-pack", path.join(this.ctx.root, "policy", "analyzer"), ...extra), logFile);
+        const cli = path.join(this.ctx.root, "bin", "edge-fleet.cjs");
+        const started = startLogged({ cmd: process.execPath, args: [cli, "preview", "--stack", STACK, "--config-file", this.stack.configFile] }, logFile);
         let overLimit: number | undefined;
         const sampler = sampleTree(started.pid, {
             limitMiB: LIMIT_MIB,
@@ -157,65 +166,67 @@ class FleetScaleBench implements ScenarioRun {
         const seconds = secondsSince(t0);
         const load = `${loadBefore}; ${loadAverage()}`;
         const error = overLimit !== undefined ? `stopped at ${overLimit} MiB (limit ${LIMIT_MIB} MiB)` : code !== 0 ? firstError(logFile) : undefined;
-        this.ctx.log(`${name}: ${seconds}s, ${usage.peakTotalMiB} MiB, ${usage.peakProcesses} processes, ${usage.distinct[PROVIDER] ?? 0} providers (load ${load})${error ? `; failed (exit ${code}): ${error}; log: ${logFile}` : ""}`);
-        return { name, devices, seconds, usage, load, code, ...(error ? { error } : {}) };
+        const cpu = Object.entries(usage.cpuSeconds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
+        this.ctx.log(
+            `${name}: ${seconds}s, RSS ${usage.peakTotalMiB} MiB, PSS ${usage.peakPssMiB} MiB, ${usage.peakProcesses} processes, ` +
+                `${usage.peakConcurrent[PROVIDER] ?? 0} providers at once; CPU s: ${cpu} (load ${load})${error ? `; failed (exit ${code}): ${error}; log: ${logFile}` : ""}`,
+        );
+        return { name, devices, stacks: shardsFor(devices), seconds, usage, load, code, ...(error ? { error } : {}) };
     }
 
     async round(_n: number, dir: string): Promise<RoundResult> {
         const runs: Run[] = [];
         for (const n of SIZES) {
+            await this.removeShardStacks();
             await this.writeConfig(n);
-            runs.push(await this.preview(`preview-${n}`, n, dir));
+            runs.push(await this.preview(n, dir));
         }
-        if (SIZES[SIZES.length - 1] !== TARGETED_SIZE) await this.writeConfig(TARGETED_SIZE);
-        const urn = `urn:pulumi:${STACK}::edge-fleet::edge-fleet:device:EdgeDevice::${fleetDevices(1)[0]!.name as string}`;
-        const targeted = await this.preview(`preview-${TARGETED_SIZE}-targeted`, TARGETED_SIZE, dir, ["--target", urn, "--target-dependents"]);
-        return result(runs, targeted);
+        return result(runs);
+    }
+
+    /** The shard stacks a preview created, by name; they hold no resources. */
+    private async removeShardStacks(): Promise<void> {
+        const r = await capture({ cmd: "pulumi", args: ["--cwd", this.ctx.root, "stack", "ls", "--json"] });
+        if (r.code !== 0) return;
+        for (const { name } of JSON.parse(r.stdout) as { name: string }[]) {
+            if (parseShardStack(name)?.fleet !== STACK) continue;
+            await capture({ cmd: "pulumi", args: ["--cwd", this.ctx.root, "stack", "rm", name, "--yes", "--force", "--non-interactive"] });
+        }
     }
 
     async cleanup(): Promise<void> {
+        await this.removeShardStacks();
         await this.stack.remove();
         fs.rmSync(this.material, { recursive: true, force: true });
     }
 }
 
+const sum = (o: Readonly<Record<string, number>>) => Math.round(Object.values(o).reduce((a, b) => a + b, 0) * 10) / 10;
+
 function values(r: Run): Record<string, number> {
     return {
         seconds: r.seconds,
-        peakMiB: r.usage.peakTotalMiB,
+        peakRssMiB: r.usage.peakTotalMiB,
+        peakPssMiB: r.usage.peakPssMiB,
         processes: r.usage.peakProcesses,
-        providers: r.usage.distinct[PROVIDER] ?? 0,
-        ssh: r.usage.distinct.ssh ?? 0,
+        providers: r.usage.peakConcurrent[PROVIDER] ?? 0,
+        stacks: r.stacks,
+        cpuSeconds: sum(r.usage.cpuSeconds),
     };
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const failed = (r: Run) => (r.error ? ` (FAILED, exit ${r.code})` : "");
 
-function result(runs: readonly Run[], targeted: Run): RoundResult {
-    const columns = fleetScaleScenario.columns;
-    // Only previews that ran to the end say what a fleet of their size costs.
-    const fitted = runs.filter((r) => !r.error);
-    const canFit = new Set(fitted.map((r) => r.devices)).size >= 2;
-    const fits = Object.fromEntries(columns.map((c) => [c, linearFit(fitted.map((r) => [r.devices, values(r)[c]!] as const))]));
-    const slope = Object.fromEntries(columns.map((c) => [c, canFit ? round3(fits[c]!.slope) : null]));
-    const extrapolated = Object.fromEntries(columns.map((c) => [c, canFit ? Math.round(fits[c]!.intercept + fits[c]!.slope * EXTRAPOLATE_TO) : null]));
-    const figures: Figure[] = [
-        ...runs.map((r) => ({ id: `preview-${r.devices}`, label: `preview, ${r.devices} device${r.devices > 1 ? "s" : ""}${failed(r)}`, values: values(r) })),
-        { id: "per-device", label: "per device (slope of a linear fit)", values: slope },
-        { id: `extrapolated-${EXTRAPOLATE_TO}`, label: `EXTRAPOLATED, not measured: ${EXTRAPOLATE_TO.toLocaleString("en")} devices (linear fit)`, values: extrapolated },
-        { id: `targeted-${targeted.devices}`, label: `preview, ${targeted.devices} devices, --target one device + dependents${failed(targeted)}`, values: values(targeted) },
-    ];
-    const providers = targeted.usage.distinct[PROVIDER] ?? 0;
+function result(runs: readonly Run[]): RoundResult {
+    const figures: Figure[] = runs.map((r) => ({
+        id: `preview-${r.devices}`,
+        label: `preview, ${r.devices.toLocaleString("en")} device${r.devices > 1 ? "s" : ""}${r.stacks > 1 ? ` in ${r.stacks} shard stacks` : ""}${failed(r)}`,
+        values: values(r),
+    }));
     const notes = [
-        ...[...runs, targeted].map((r) => `${r.name}: load average (1, 5, 15 min) before and after: ${r.load}; at the memory peak: ${describeAtPeak(r.usage.atPeak)}`),
-        ...[...runs, targeted].filter((r) => r.error).map((r) => `${r.name} failed (exit ${r.code}): ${r.error}`),
-        canFit
-            ? `per device (linear fit over ${fitted.map((r) => r.devices).join(", ")}): ${slope.seconds} s, ${slope.peakMiB} MiB, ${slope.processes} processes, ${slope.providers} docker providers`
-            : "no linear fit: fewer than two fleet sizes previewed to the end",
-        ...(canFit ? [`EXTRAPOLATED to ${EXTRAPOLATE_TO} devices (linear fit, not measured): ${extrapolated.seconds} s, ${extrapolated.peakMiB} MiB, ${extrapolated.processes} processes at once`] : []),
-        `--target on one device of ${targeted.devices}: ${providers} docker provider process${providers === 1 ? "" : "es"} started (${targeted.usage.peakConcurrent[PROVIDER] ?? 0} at once)` +
-            (targeted.error ? `; the preview failed: ${targeted.error}` : ""),
+        ...runs.map((r) => `${r.name}: load average (1, 5, 15 min) before and after: ${r.load}; at the memory peak: ${describeAtPeak(r.usage.atPeak)}`),
+        ...runs.map((r) => `${r.name}: CPU seconds by kind: ${Object.entries(r.usage.cpuSeconds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ")}`),
+        ...runs.filter((r) => r.error).map((r) => `${r.name} failed (exit ${r.code}): ${r.error}`),
     ];
-    return { figures, notes, details: { runs: [...runs, targeted], fits } };
+    return { figures, notes, details: { runs } };
 }
