@@ -4,10 +4,9 @@
  * nothing: a preview's refresh is not saved.
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { parseFleetConfig } from "../config/parse";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { deviceTargets } from "./deviceOps";
-import { openStack, readStackConfig } from "./pulumiStack";
+import { STACKS_AT_ONCE, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { deviceOfUrn, resourceName } from "./state";
 
 export interface DriftItem {
@@ -28,9 +27,7 @@ export interface DriftReport {
 const QUIET = new Set(["same", "read", "refresh"]);
 
 export async function findDrift(stackName: string, configFile: string | undefined, workDir: string): Promise<DriftReport> {
-    const s = await openStack(stackName, configFile, workDir);
-    const raw = await readStackConfig(s);
-    const fleet = parseFleetConfig(raw);
+    const { fleet, raw, stacks } = await openFleetStacks(stackName, configFile, workDir);
     const names = fleet.devices.map((d) => d.name);
     const material = new SshMaterial(String(raw.values.sshPrivateKey));
     try {
@@ -59,21 +56,22 @@ export async function findDrift(stackName: string, configFile: string | undefine
             });
             drift.push({ device, resource: name === device ? name : name.slice(device.length + 1), op: m.op, fields });
         };
-        if (reachable.length > 0) {
+        // A fleet split into shard stacks: each stack previews its own reachable devices.
+        await mapBounded(groupByStack(stacks, reachable), STACKS_AT_ONCE, async ([s, devices]) => {
             await s.stack.preview({
                 refresh: true,
                 // The deploy keys exist only while the program runs (ssh/keyFiles.ts).
                 runProgram: true,
                 targetDependents: true,
-                target: await deviceTargets(s, reachable, names),
+                target: await deviceTargets(s, devices, names),
                 onEvent,
                 policyPacks: s.policyPacks,
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             });
-        }
+        });
         drift.sort((a, b) => a.device.localeCompare(b.device) || a.resource.localeCompare(b.resource));
         unreachable.sort((a, b) => a.device.localeCompare(b.device));
-        return { stack: s.name, drift, unreachable };
+        return { stack: stackName, drift, unreachable };
     } finally {
         material.dispose();
     }

@@ -23,7 +23,7 @@ export async function gateDevices(ctx: RolloutContext, devices: readonly string[
             const expected = device.services.map((s) => s.name);
             const engineError = outcome.failed.get(d);
             if (engineError !== undefined) {
-                const problems = await readContainers(shell, ctx.s.name).then((cs) => judge(expected, cs)).catch(() => []);
+                const problems = await readContainers(shell, ctx.stackOf(d).name).then((cs) => judge(expected, cs)).catch(() => []);
                 set(d, { status: "failed", reason: engineError, problems, finishedAt: new Date().toISOString() });
                 return;
             }
@@ -31,7 +31,7 @@ export async function gateDevices(ctx: RolloutContext, devices: readonly string[
             const changed = outcome.changed.has(d);
             set(d, { status: "gating" });
             const gate = await healthGate(shell, {
-                stack: ctx.s.name,
+                stack: ctx.stackOf(d).name,
                 expected,
                 timeoutSeconds,
                 // Only a device this run changed has to prove itself over the soak period.

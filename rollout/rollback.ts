@@ -10,6 +10,7 @@ import { DeviceSnapshot, rollbackSnapshot } from "../plan/deviceSnapshot";
 import { deployBatch } from "./deviceOps";
 import { gateDevices } from "./gating";
 import { checkpoint } from "./pulumiStack";
+import { STACKS_AT_ONCE, groupByStack, mapBounded } from "./shardStacks";
 import { deployedDevice } from "./state";
 import type { RolloutContext } from "./run";
 
@@ -37,17 +38,21 @@ export async function rollBack(ctx: RolloutContext, devices: readonly string[]):
     try {
         const pinsFile = path.join(dir, "pins.json");
         fs.writeFileSync(pinsFile, JSON.stringify(pins), { mode: 0o600 });
-        const outcome = await deployBatch(ctx.s, targets, ctx.names, { message: `edge-fleet rollout ${record.id}: rollback of ${targets.join(", ")}`, pinsFile });
         // Keep the failure that caused the rollback in the report; the gate below only says whether the rollback held.
         const causes = new Map(targets.map((d) => [d, { reason: record.devices[d]!.reason, problems: record.devices[d]!.problems }]));
-        await gateDevices(ctx, targets, outcome, false);
-        const after = await checkpoint(ctx.s);
+        // Each shard stack's devices go back through that stack's own update.
+        const parts = await mapBounded(groupByStack(ctx.stacks, targets), STACKS_AT_ONCE, async ([s, ds]) => {
+            const outcome = await deployBatch(s, ds, ctx.names, { message: `edge-fleet rollout ${record.id}: rollback of ${ds.join(", ")}`, pinsFile });
+            await gateDevices(ctx, ds, outcome, false);
+            return { devices: ds, after: await checkpoint(s) };
+        });
+        const afterOf = new Map(parts.flatMap((p) => p.devices.map((d) => [d, p.after] as const)));
         let ok = targets.length === devices.length;
         for (const d of targets) {
             const r = record.devices[d]!;
             const back = r.status === "healthy" || r.status === "unchanged";
             ok &&= back;
-            const digests = { ...(deployedDevice(after, d)?.imageDigests ?? {}) };
+            const digests = { ...(deployedDevice(afterOf.get(d)!, d)?.imageDigests ?? {}) };
             r.after = digests;
             if (back) ctx.store.saveLastGood(d, { settings: pins[d]!, imageDigests: digests, rollout: record.id, at: new Date().toISOString() });
             const cause = causes.get(d)!;

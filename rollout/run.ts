@@ -6,11 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import { DeviceConfig, FleetConfig } from "../config/model";
-import { parseFleetConfig } from "../config/parse";
 import { imageReference } from "../plan/containerSpec";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { Progress } from "./progress";
-import { FleetStack, StackLockedError, checkpoint, clearPendingOperations, openStack, readStackConfig } from "./pulumiStack";
+import { FleetStack, StackLockedError, checkpoint, clearPendingOperations } from "./pulumiStack";
+import { STACKS_AT_ONCE, StackOfFleet, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId } from "./records";
 import { rollBack } from "./rollback";
 import { gateDevices } from "./gating";
@@ -33,7 +33,12 @@ export interface RolloutOptions {
 }
 
 export interface RolloutContext {
-    readonly s: FleetStack;
+    /** The stack named on the command line: records and progress speak of it. */
+    readonly fleetStack: string;
+    /** The Pulumi stacks that deploy its devices: itself, or its shard stacks (plan/shards.ts). */
+    readonly stacks: readonly StackOfFleet[];
+    /** The stack that deploys a device. */
+    readonly stackOf: (device: string) => FleetStack;
     readonly fleet: FleetConfig;
     readonly names: readonly string[];
     readonly shells: ReadonlyMap<string, DeviceShell>;
@@ -46,20 +51,21 @@ export interface RolloutContext {
 
 /** Exit codes: 0 every device on the release, 1 failed / rolled back / paused / interrupted, 3 done but devices pending. */
 export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRecord; exitCode: number }> {
-    const s = await openStack(o.stackName, o.configFile, o.workDir);
-    const raw = await readStackConfig(s);
-    const fleet = parseFleetConfig(raw); // throws ConfigError before any device is contacted
+    // Throws ConfigError before any device is contacted.
+    const { fleet, raw, stacks } = await openFleetStacks(o.stackName, o.configFile, o.workDir);
+    const byDevice = new Map(stacks.flatMap((x) => x.devices.map((d) => [d, x.s] as const)));
+    const stackOf = (d: string) => byDevice.get(d)!;
     const material = new SshMaterial(String(raw.values.sshPrivateKey));
-    const store = await o.store(s.name);
+    const store = await o.store(o.stackName);
     try {
         const names = fleet.devices.map((d) => d.name);
         const shells = new Map(fleet.devices.map((d) => [d.name, new DeviceShell(d, material)]));
-        const record = openRecord(store, fleet, s.name, o.resume, o.progress);
+        const record = openRecord(store, fleet, o.stackName, o.resume, o.progress);
         const save = () => store.save(record);
         save();
-        const ctx: RolloutContext = { s, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
-        await clearPendingOperations(s, (m) => o.progress.log(m));
-        recordBefore(ctx, await checkpoint(s));
+        const ctx: RolloutContext = { fleetStack: o.stackName, stacks, stackOf, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
+        for (const { s } of stacks) await clearPendingOperations(s, (m) => o.progress.log(`${stacks.length > 1 ? `${s.name}: ` : ""}${m}`));
+        for (const { s, devices } of stacks) if (devices.length > 0) recordBefore(ctx, s, devices, await checkpoint(s));
         const exitCode = await runWaves(ctx, o.stopRequested).catch((e: unknown) => {
             if (!(e instanceof StackLockedError)) throw e;
             stoppedByLock(ctx, e.message);
@@ -171,7 +177,7 @@ function finish(ctx: RolloutContext, status: RolloutRecord["status"], summary: s
 }
 
 async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex: number): Promise<void> {
-    const { record, s, progress } = ctx;
+    const { record, progress } = ctx;
     const set = (d: string, patch: Partial<DeviceRecord>) => {
         Object.assign(record.devices[d]!, patch);
         ctx.save();
@@ -188,6 +194,18 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
         }),
     );
     if (reachable.length === 0) return;
+    // Devices of a batch may sit in different shard stacks: each stack's part
+    // goes through its own update, two stacks at a time.
+    await mapBounded(groupByStack(ctx.stacks, reachable), STACKS_AT_ONCE, ([s, devices]) => runStackBatch(ctx, s, devices, waveIndex));
+}
+
+async function runStackBatch(ctx: RolloutContext, s: FleetStack, reachable: readonly string[], waveIndex: number): Promise<void> {
+    const { record, progress } = ctx;
+    const set = (d: string, patch: Partial<DeviceRecord>) => {
+        Object.assign(record.devices[d]!, patch);
+        ctx.save();
+        progress.device(d, record.devices[d]!);
+    };
     const cp = await checkpoint(s);
     for (const d of reachable) {
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
@@ -227,9 +245,9 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
  * state's containers agree with) and image digests. Once per rollout: a
  * resumed run keeps what was recorded when the rollout began.
  */
-function recordBefore(ctx: RolloutContext, cp: Checkpoint): void {
+function recordBefore(ctx: RolloutContext, s: FleetStack, devices: readonly string[], cp: Checkpoint): void {
     const { record, store } = ctx;
-    for (const d of ctx.names) {
+    for (const d of devices) {
         if (record.beforeSettings[d] !== undefined) continue;
         const deployed = deployedDevice(cp, d);
         const kept = store.lastGood(d);
@@ -237,7 +255,7 @@ function recordBefore(ctx: RolloutContext, cp: Checkpoint): void {
             ...(deployed ? [{ settings: deployed.settings, imageDigests: deployed.imageDigests }] : []),
             ...(kept ? [{ settings: kept.settings, imageDigests: { ...kept.imageDigests, ...deployed?.imageDigests } }] : []),
         ];
-        const good = candidates.find((c) => settingsMatchState(c.settings, cp, d, ctx.names, ctx.s.name));
+        const good = candidates.find((c) => settingsMatchState(c.settings, cp, d, ctx.names, s.name));
         if (!good) {
             if (stateContainers(cp, d, ctx.names).length > 0) {
                 ctx.progress.log(`${d}: what it runs matches no recorded settings (deployed outside a rollout?); if it fails it is reported, not rolled back`);

@@ -51,13 +51,18 @@ export async function openFleetStacks(name: string, configFile: string | undefin
         return { fleet, raw, stacks: [{ s, devices: fleet.devices.map((d) => d.name) }] };
     }
     if (!fs.existsSync(file)) throw new Error(`stack ${name}: no stack file ${file}`);
-    const first = await openStack(shardStackName(name, 1, count), file, projectDir, { create: true });
-    const raw = await readStackConfig(first);
+    // The configuration is read through the fleet's own stack, which setting
+    // its secrets created; the shard stacks are created only once it passed.
+    const own = await openStack(name, file, projectDir).catch(() => undefined);
+    const reader = own ?? (await openStack(shardStackName(name, 1, count), file, projectDir, { create: true }));
+    const raw = await readStackConfig(reader);
     const fleet = parseFleetConfig(raw);
-    await refuseOtherDeployers(first, name, count);
-    const shards = planShards(name, fleet.devices.map((d) => d.name), count);
-    const stacks: StackOfFleet[] = [{ s: first, devices: shards[0]!.devices }];
-    for (const shard of shards.slice(1)) stacks.push({ s: await openStack(shard.stack, file, projectDir, { create: true }), devices: shard.devices });
+    await refuseOtherDeployers(reader, name, count);
+    const stacks: StackOfFleet[] = [];
+    for (const shard of planShards(name, fleet.devices.map((d) => d.name), count)) {
+        const s = shard.stack === reader.name ? reader : await openStack(shard.stack, file, projectDir, { create: true });
+        stacks.push({ s, devices: shard.devices });
+    }
     return { fleet, raw, stacks };
 }
 
@@ -82,6 +87,15 @@ async function refuseOtherDeployers(s: FleetStack, fleet: string, count: number)
         `edge-fleet:shards is ${count}, but ${list} still deploy devices of ${fleet}; ` +
             `move their state into the shard stacks first (pulumi state move), or set edge-fleet:shards back to what they were made with`,
     );
+}
+
+/** Updates or previews of different shard stacks run at once: each holds a docker provider per device of its shard. */
+export const STACKS_AT_ONCE = 2;
+
+/** The devices grouped by the stack that deploys them, in the order of `stacks`; stacks without any are left out. */
+export function groupByStack(stacks: readonly StackOfFleet[], devices: readonly string[]): [FleetStack, string[]][] {
+    const wanted = new Set(devices);
+    return stacks.map((x) => [x.s, x.devices.filter((d) => wanted.has(d))] as [FleetStack, string[]]).filter(([, ds]) => ds.length > 0);
 }
 
 /** Runs `op` on every item, at most `limit` at once, results in input order. */
