@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { describe, expect, it } from "vitest";
-import { buildReport } from "../../preview/model";
+import { buildReport, mergeReports } from "../../preview/model";
 import { renderMarkdown, renderText } from "../../preview/render";
 
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "preview", `${name}.json`), "utf8")) as EngineEvent[];
@@ -230,5 +230,20 @@ describe("preview fixtures", () => {
             const text = fs.readFileSync(path.join(dir, f), "utf8");
             expect(text, f).not.toMatch(/10\.77\.|\/var\/lib\/edge-fleet-sim|\/root\/|ssh-ed25519 AAAA[A-Za-z0-9+/]|BEGIN OPENSSH/);
         }
+    });
+});
+
+describe("one report over a fleet's shard stacks", () => {
+    it("lists every shard's devices in name order, adds the counts and names the stack of each error", () => {
+        const a = buildReport("fleet.shard-1-of-2", fixture("release"));
+        const b = { ...buildReport("fleet.shard-2-of-2", fixture("memory")), errors: ["sim-edge-19: could not connect"], failed: true };
+        const renamed = { ...b, devices: b.devices.map((d) => ({ ...d, device: "sim-edge-09" })) };
+        const merged = mergeReports("fleet", [a, renamed]);
+        expect(merged.stack).toBe("fleet");
+        expect(merged.devices.map((d) => d.device)).toEqual(["sim-edge-09", "sim-edge-19"]);
+        expect(merged.counts).toEqual({ create: a.counts.create + b.counts.create, replace: a.counts.replace + b.counts.replace, update: 0, delete: 0 });
+        expect(merged.errors).toEqual(["fleet.shard-2-of-2: sim-edge-19: could not connect"]);
+        expect(merged.failed).toBe(true);
+        expect(renderText(merged).split("\n")[0]).toBe("stack fleet: 2 devices (2 changed), containers: 0 created, 2 replaced, 0 updated, 0 deleted");
     });
 });
