@@ -14,9 +14,9 @@ source "$(dirname "$0")/local-stack.sh"
 # restarted and rebooted by the reboot tests; 15 and 16 carry the jetson and
 # x86 GPU stand-ins for the GPU classes' tests; 17 runs the hardening tests;
 # 18 the policy tests; 19-20 the preview tests' stack; 21 the team-state
-# tests, whose stack lives in PostgreSQL (sim/postgres.sh); 09-10 the
-# sharded fleet's two shard stacks.
-E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-09 sim-edge-10 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20 sim-edge-21)
+# tests, whose stack lives in PostgreSQL (sim/postgres.sh); 22 and 24 the
+# sharded fleet's two shard stacks (10-13 are the bench's rollout devices).
+E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20 sim-edge-21 sim-edge-22 sim-edge-24)
 
 t0=$(now)
 ensure_node_modules

@@ -1,7 +1,7 @@
 /**
  * A fleet split into shard stacks (issue "Fleet scale and deploy speed",
  * item 1; README "Fleets of hundreds of devices"): `edge-fleet:shards: 2`
- * over sim-edge-09 and sim-edge-10, which the hash of their names puts in
+ * over sim-edge-22 and sim-edge-24, which the hash of their names puts in
  * different shards. The rollout creates and drives the shard stacks through
  * the Automation API; each device's containers belong to its shard's stack;
  * the fleet's own stack deploys nothing; a new shard count is refused before
@@ -14,7 +14,7 @@ import { RunResult, SimDevice, TestStack, authorizeDeployKey, docker, edgeFleet,
 
 const STACK = "e2e-shards";
 /** Which shard each device is in, as the README's rule (SHA-256 of the name, modulo 2) puts them. */
-const SHARD_OF: Record<string, string> = { "sim-edge-10": `${STACK}.shard-01-of-02`, "sim-edge-09": `${STACK}.shard-02-of-02` };
+const SHARD_OF: Record<string, string> = { "sim-edge-22": `${STACK}.shard-01-of-02`, "sim-edge-24": `${STACK}.shard-02-of-02` };
 const SHARD_STACKS = [`${STACK}.shard-01-of-02`, `${STACK}.shard-02-of-02`];
 const CORE = ["agent_dvr", "scene_scanner", "scene_summarizer", "logline_writer", "playlist_manager", "tv_api", "watchtower", "self_monitor"];
 const FAST = { intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 5 };
@@ -53,7 +53,7 @@ function removeShardStacks(): void {
 }
 
 beforeAll(() => {
-    devices = ["sim-edge-09", "sim-edge-10"].map(simDevice);
+    devices = ["sim-edge-22", "sim-edge-24"].map(simDevice);
     authorizeDeployKey(devices[1]!, devices[0]!);
     values = localConfig(devices, "e2e-shards");
     values.services = Object.fromEntries(CORE.filter((s) => s !== "watchtower").map((s) => [s, { healthcheck: FAST }]));
@@ -76,10 +76,10 @@ describe("a fleet split into two shard stacks", () => {
         expect(r.code, r.stderr).toBe(0);
         const rep = report(r);
         expect(rep.status).toBe("succeeded");
-        expect(Object.fromEntries(Object.entries(rep.devices).map(([n, d]) => [n, d.status]))).toEqual({ "sim-edge-09": "healthy", "sim-edge-10": "healthy" });
+        expect(Object.fromEntries(Object.entries(rep.devices).map(([n, d]) => [n, d.status]))).toEqual({ "sim-edge-22": "healthy", "sim-edge-24": "healthy" });
         for (const d of devices) expect(health(d)).toEqual(allHealthy);
-        expect(devicesInState(SHARD_OF["sim-edge-10"]!)).toEqual(["sim-edge-10"]);
-        expect(devicesInState(SHARD_OF["sim-edge-09"]!)).toEqual(["sim-edge-09"]);
+        expect(devicesInState(SHARD_OF["sim-edge-22"]!)).toEqual(["sim-edge-22"]);
+        expect(devicesInState(SHARD_OF["sim-edge-24"]!)).toEqual(["sim-edge-24"]);
         expect(devicesInState(STACK)).toEqual([]);
     }, 10 * 60_000);
 
