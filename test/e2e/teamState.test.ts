@@ -123,7 +123,10 @@ describe("a stack's state on PostgreSQL", () => {
     });
 
     it("refuses a rollout while an up holds the lock, without printing the database password", async () => {
-        values.services.tv_api = { ...values.services.tv_api, memoryMiB: 288 };
+        // The holder's up replaces tv_api and waits for it to be healthy: a
+        // first check after 45 s keeps the lock held well past the time the
+        // rollout needs to reach its own update, even on a loaded machine.
+        values.services.tv_api = { ...values.services.tv_api, memoryMiB: 288, healthcheck: { ...FAST, intervalSeconds: 45, startPeriodSeconds: 60 } };
         stack.setConfig(values);
         const holder = upFrom(otherCheckout);
         const deadline = Date.now() + 60_000;
@@ -141,6 +144,7 @@ describe("a stack's state on PostgreSQL", () => {
         expect(r.stdout + r.stderr).toMatch(new RegExp(`stack ${STACK} is locked by a running deployment \\(pid \\d+ on \\S+\\)`));
         expect(r.stdout + r.stderr).not.toContain(password);
         expect(memoryMiB("tv_api")).toBe(288);
+        values.services.tv_api = { ...values.services.tv_api, healthcheck: FAST };
     });
 
     it("keeps rollout records beside the state: another checkout on another machine reads them", async () => {
