@@ -58,11 +58,11 @@ export async function openFleetStacks(name: string, configFile: string | undefin
     const raw = await readStackConfig(reader);
     const fleet = parseFleetConfig(raw);
     await refuseOtherDeployers(reader, name, count);
-    const stacks: StackOfFleet[] = [];
-    for (const shard of planShards(name, fleet.devices.map((d) => d.name), count)) {
-        const s = shard.stack === reader.name ? reader : await openStack(shard.stack, file, projectDir, { create: true });
-        stacks.push({ s, devices: shard.devices });
-    }
+    // Selecting (or creating) a stack is a CLI call of about a second: a few at once.
+    const stacks = await mapBounded(planShards(name, fleet.devices.map((d) => d.name), count), 4, async (shard) => ({
+        s: shard.stack === reader.name ? reader : await openStack(shard.stack, file, projectDir, { create: true }),
+        devices: shard.devices,
+    }));
     return { fleet, raw, stacks };
 }
 

@@ -176,8 +176,14 @@ describe("edge-fleet rollout over four devices", () => {
         await run.done;
         const again = rollout();
         expect(again.code, again.stdout + again.stderr).toBe(0);
-        // The killed run could not remove its copy of the deploy key; the next one did.
-        expect(fs.readdirSync(os.tmpdir()).filter((n) => /^edge-fleet-ssh-\d+-/.test(n))).toEqual([]);
+        // The killed run could not remove its copy of the deploy key; the next
+        // one did. Runs of other test files may hold copies of their own
+        // meanwhile: only a copy whose process is gone is a leftover.
+        const leftovers = fs.readdirSync(os.tmpdir()).filter((n) => {
+            const pid = /^edge-fleet-ssh-(\d+)-/.exec(n)?.[1];
+            return pid !== undefined && !fs.existsSync(`/proc/${pid}`);
+        });
+        expect(leftovers).toEqual([]);
         for (const d of devices) {
             expect(runningDigests(d, "tv_api"), d.name).toContain(target);
             expect(healthOf(d), d.name).toEqual(allHealthy());
