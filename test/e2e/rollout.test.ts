@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-    ROOT, RunResult, authorizeDeployKey, SimDevice, TestStack, checksums, docker, edgeFleet, edgeFleetAsync, inspectStack, localConfig, registryDigest, runningDigests, simDevice, waitFor,
+    ROOT, RunResult, authorizeDeployKey, SimDevice, TestStack, checksums, docker, edgeFleet, edgeFleetAsync, inspectStack, localConfig, reapOrphanPlugins, registryDigest, runningDigests, simDevice, waitFor,
 } from "./support";
 
 const STACK = "e2e-rollout";
@@ -174,6 +174,7 @@ describe("edge-fleet rollout over four devices", () => {
         }, 0.2);
         process.kill(-run.child.pid!, "SIGKILL");
         await run.done;
+        reapOrphanPlugins();
         const again = rollout();
         expect(again.code, again.stdout + again.stderr).toBe(0);
         // The killed run could not remove its copy of the deploy key; the next

@@ -322,3 +322,30 @@ export function authorizeDeployKey(device: SimDevice, keyOf: SimDevice): void {
     const current = fs.readFileSync(file, "utf8");
     if (!current.split("\n").includes(key)) fs.appendFileSync(file, `${current.endsWith("\n") ? "" : "\n"}${key}\n`);
 }
+
+/**
+ * Stops what a SIGKILLed Pulumi CLI leaves running: it starts its plugins
+ * (language host, program, docker providers, policy pack) in process groups
+ * of their own, so killing the CLI's group misses them, and nothing tells
+ * them to exit. Only orphans (re-parented to init) of this project or cache
+ * are stopped; live runs of other test files keep their parents.
+ */
+export function reapOrphanPlugins(): string[] {
+    const reaped: string[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            if (ppid !== 1) continue;
+            const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+            if (!cmdline.includes(ROOT) && !cmdline.includes(CACHE)) continue;
+            if (!/pulumi-resource-|pulumi-language-|cmd\/run\/index\.js|policy\/main\.ts/.test(cmdline)) continue;
+            process.kill(Number(entry), "SIGKILL");
+            reaped.push(`${entry} ${cmdline.slice(0, 80)}`);
+        } catch {
+            // gone meanwhile
+        }
+    }
+    return reaped;
+}
