@@ -23,6 +23,7 @@ export function applyProjectEnv(): void {
     };
     set("EDGE_FLEET_CACHE", cache);
     set("PULUMI_HOME", path.join(cache, "pulumi-home"));
+    if (process.env.PULUMI_HOME === path.join(cache, "pulumi-home")) quietPulumiLogs(process.env.PULUMI_HOME);
     set("PULUMI_BACKEND_URL", `file://${path.join(cache, "state")}`);
     set("PULUMI_SKIP_UPDATE_CHECK", "true");
     set("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true");
@@ -35,6 +36,19 @@ export function applyProjectEnv(): void {
     const bins = [path.join(cache, "bin"), path.join(ROOT, "node_modules", ".bin")];
     const current = (process.env.PATH ?? "").split(":");
     process.env.PATH = [...bins.filter((b) => !current.includes(b)), ...current].join(":");
+}
+
+/**
+ * Pulumi 3.260 writes a compressed, encrypted debug log of every command under
+ * PULUMI_HOME/logs: at fleet scale half of the engine's CPU time. A file in
+ * place of the directory turns it off (the CLI goes on without it). Only the
+ * project's own PULUMI_HOME; scripts/toolchain.sh does the same.
+ */
+function quietPulumiLogs(home: string): void {
+    const logs = path.join(home, "logs");
+    if (!fs.existsSync(home) || fs.statSync(logs, { throwIfNoEntry: false })?.isFile()) return;
+    fs.rmSync(logs, { recursive: true, force: true });
+    fs.writeFileSync(logs, "");
 }
 
 /** The generated config of the `local` stack (scripts/local-stack.sh writes it). */

@@ -44,6 +44,9 @@ export async function collectPreviews<R>(stackName: string, configFile: string |
                     refresh: true,
                     ...(policyPacks.length > 0 ? { policyPacks: [...policyPacks] } : {}),
                     onEvent: (e) => events.push(e),
+                    // The report is built from the events; the CLI's own display is not shown.
+                    suppressProgress: true,
+                    suppressOutputs: true,
                     ...(s.configFile ? { configFile: s.configFile } : {}),
                 }),
             );

@@ -53,11 +53,14 @@ export interface TreeSamplerOptions {
     readonly onLimit?: (totalMiB: number) => void;
 }
 
-/** Node.js runs both the program and the policy pack: the command line tells them apart. */
+/** Node.js runs the edge-fleet command, the program and the policy pack: the command line tells them apart. */
 function kindOf(comm: string, pid: number): string {
     const kind = DISPLAY_NAMES[comm] ?? comm;
     if (kind !== "node") return kind;
-    return /policy/.test(readOrNull(`/proc/${pid}/cmdline`) ?? "") ? "policy-pack" : kind;
+    const cmdline = readOrNull(`/proc/${pid}/cmdline`) ?? "";
+    if (/policy/.test(cmdline)) return "policy-pack";
+    if (/edge-fleet\.cjs|cli\/main/.test(cmdline)) return "edge-fleet";
+    return /cmd\/run/.test(cmdline) ? "program" : kind;
 }
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on Linux. */
 const TICKS_PER_SECOND = 100;
