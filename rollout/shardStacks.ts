@@ -5,12 +5,14 @@
  * stack file (`--config-file`), so the fleet is declared, and its secrets
  * encrypted, in one file.
  */
+import { StackSummary } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
 import { FleetConfig, RawConfig } from "../config/model";
 import { parseFleetConfig } from "../config/parse";
-import { parseShardStack, planShards, shardStackName } from "../plan/shards";
+import { Shard, parseShardStack, planShards, shardStackName } from "../plan/shards";
 import { FleetStack, PROJECT, openStack, readStackConfig } from "./pulumiStack";
 
 export interface StackOfFleet {
@@ -57,13 +59,38 @@ export async function openFleetStacks(name: string, configFile: string | undefin
     const reader = own ?? (await openStack(shardStackName(name, 1, count), file, projectDir, { create: true }));
     const raw = await readStackConfig(reader);
     const fleet = parseFleetConfig(raw);
-    await refuseOtherDeployers(reader, name, count);
+    const existing = await reader.workspace.listStacks();
+    refuseOtherDeployers(existing, name, count);
+    const held = new Map(existing.map((x) => [x.name, x.resourceCount ?? 0]));
+    // A shard without devices is run only while its stack still holds some (devices removed since).
+    const shards = planShards(name, fleet.devices.map((d) => d.name), count).filter((x) => x.devices.length > 0 || (held.get(x.stack) ?? 0) > 0);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `edge-fleet-shards-${process.pid}-`));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     // Selecting (or creating) a stack is a CLI call of about a second: a few at once.
-    const stacks = await mapBounded(planShards(name, fleet.devices.map((d) => d.name), count), 4, async (shard) => ({
-        s: shard.stack === reader.name ? reader : await openStack(shard.stack, file, projectDir, { create: true }),
+    const stacks = await mapBounded(shards, 4, async (shard) => ({
+        s: await openStack(shard.stack, shard.devices.length > 0 ? writeShardConfig(dir, file, shard) : file, projectDir, { create: true }),
         devices: shard.devices,
     }));
     return { fleet, raw, stacks };
+}
+
+/**
+ * The stack file of one shard: the fleet's, with only the shard's devices.
+ * Pulumi hands a program its whole configuration in one environment
+ * variable, which Linux caps at 128 KiB: a list of about 800 devices no longer
+ * fits, whichever shard reads it. Everything else, the encryption salt and
+ * the secrets (still encrypted) included, is the fleet file's, so the shard
+ * decrypts them with the fleet's passphrase. The copy lives in a private
+ * directory for the length of the run.
+ */
+function writeShardConfig(dir: string, fleetFile: string, shard: Shard): string {
+    const doc = YAML.parse(fs.readFileSync(fleetFile, "utf8")) as { config: Record<string, unknown> };
+    const mine = new Set(shard.devices);
+    const devices = doc.config[`${PROJECT}:devices`] as { name?: unknown }[];
+    doc.config[`${PROJECT}:devices`] = devices.filter((d) => typeof d?.name === "string" && mine.has(d.name));
+    const out = path.join(dir, `Pulumi.${shard.stack}.yaml`);
+    fs.writeFileSync(out, YAML.stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
+    return out;
 }
 
 /**
@@ -73,8 +100,7 @@ export async function openFleetStacks(name: string, configFile: string | undefin
  * containers with the same names on the devices; moving their state is a
  * deliberate step (`pulumi state move`), not something to guess.
  */
-async function refuseOtherDeployers(s: FleetStack, fleet: string, count: number): Promise<void> {
-    const all = await s.workspace.listStacks();
+function refuseOtherDeployers(all: readonly StackSummary[], fleet: string, count: number): void {
     const others = all.filter((x) => {
         if ((x.resourceCount ?? 0) === 0) return false;
         if (x.name === fleet) return true;

@@ -131,7 +131,7 @@ describe("a part that failed its schema draws no second message", () => {
             "an unknown top-level setting is reported once",
             { hardwareclass: "x86" },
             [
-                'hardwareclass: unknown setting (did you mean hardwareClass?); allowed: hardwareClass, devices, videoStorageRoot, registry, release, services, environment, logging, watchtower, selfMonitor, orchestrator, stopGraceSeconds, healthcheckStartIntervalSeconds, rollout, sshPrivateKey, registryToken, serviceSecrets (got "x86")',
+                'hardwareclass: unknown setting (did you mean hardwareClass?); allowed: hardwareClass, devices, videoStorageRoot, registry, release, services, environment, logging, watchtower, selfMonitor, orchestrator, stopGraceSeconds, healthcheckStartIntervalSeconds, rollout, shards, sshPrivateKey, registryToken, serviceSecrets (got "x86")',
             ],
         ],
     ])("%s", (_title, over, expected) => {

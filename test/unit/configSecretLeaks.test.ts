@@ -45,7 +45,7 @@ describe("no configuration error shows a secret value", () => {
     it("stored under a mistyped key", () => {
         const text = errorText(stack({ registrytoken: TOKEN, registryToken: undefined }), ["registrytoken"]);
         expect(text).toContain(
-            "registrytoken: unknown setting (did you mean registryToken?); allowed: hardwareClass, devices, videoStorageRoot, registry, release, services, environment, logging, watchtower, selfMonitor, orchestrator, stopGraceSeconds, healthcheckStartIntervalSeconds, rollout, sshPrivateKey, registryToken, serviceSecrets (the setting is a secret; its value is not shown)",
+            "registrytoken: unknown setting (did you mean registryToken?); allowed: hardwareClass, devices, videoStorageRoot, registry, release, services, environment, logging, watchtower, selfMonitor, orchestrator, stopGraceSeconds, healthcheckStartIntervalSeconds, rollout, shards, sshPrivateKey, registryToken, serviceSecrets (the setting is a secret; its value is not shown)",
         );
         expect(text).toContain("registryToken: required; set it as a secret");
         expectHidden(text, TOKEN);
