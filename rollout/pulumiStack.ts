@@ -35,7 +35,7 @@ export interface FleetStack {
  */
 export async function openStack(name: string, configFile: string | undefined, projectDir: string, o: { create?: boolean } = {}): Promise<FleetStack> {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ws-"));
-    process.once("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
+    removeAtExit(scratch);
     const project = fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8");
     fs.writeFileSync(path.join(scratch, "Pulumi.yaml"), `${project.trimEnd()}\nmain: ${JSON.stringify(projectDir)}\n`);
     const repoStackFile = path.join(projectDir, `Pulumi.${name}.yaml`);
@@ -52,6 +52,14 @@ export async function openStack(name: string, configFile: string | undefined, pr
             { cause: e },
         );
     }
+}
+
+const atExit = new Set<string>();
+
+/** Directories removed when the process ends; one listener for all of them (a sharded fleet opens dozens of stacks). */
+export function removeAtExit(dir: string): void {
+    if (atExit.size === 0) process.once("exit", () => atExit.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    atExit.add(dir);
 }
 
 /** The stack's configuration, secrets decrypted, as the pure parser takes it. */

@@ -13,7 +13,7 @@ import YAML from "yaml";
 import { FleetConfig, RawConfig } from "../config/model";
 import { parseFleetConfig } from "../config/parse";
 import { Shard, parseShardStack, planShards, shardStackName } from "../plan/shards";
-import { FleetStack, PROJECT, openStack, readStackConfig } from "./pulumiStack";
+import { FleetStack, PROJECT, openStack, readStackConfig, removeAtExit } from "./pulumiStack";
 
 export interface StackOfFleet {
     readonly s: FleetStack;
@@ -65,7 +65,7 @@ export async function openFleetStacks(name: string, configFile: string | undefin
     // A shard without devices is run only while its stack still holds some (devices removed since).
     const shards = planShards(name, fleet.devices.map((d) => d.name), count).filter((x) => x.devices.length > 0 || (held.get(x.stack) ?? 0) > 0);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `edge-fleet-shards-${process.pid}-`));
-    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    removeAtExit(dir);
     // Selecting (or creating) a stack is a CLI call of about a second: a few at once.
     const stacks = await mapBounded(shards, 4, async (shard) => ({
         s: await openStack(shard.stack, shard.devices.length > 0 ? writeShardConfig(dir, file, shard) : file, projectDir, { create: true }),
