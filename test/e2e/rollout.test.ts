@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-    ROOT, RunResult, authorizeDeployKey, SimDevice, TestStack, checksums, docker, edgeFleet, edgeFleetAsync, inspectStack, localConfig, reapOrphanPlugins, registryDigest, runningDigests, simDevice, waitFor,
+    ROOT, RunResult, authorizeDeployKey, SimDevice, TestStack, checksums, docker, edgeFleet, edgeFleetAsync, inspectStack, localConfig, reapOrphanPlugins, registryDigest, runningDigests, simDevice, waitFor, whileRunning,
 } from "./support";
 
 const STACK = "e2e-rollout";
@@ -146,8 +146,10 @@ describe("edge-fleet rollout over four devices", () => {
         withRelease("1.0.0");
         const run = edgeFleetAsync("rollout", "--stack", STACK, "--config-file", stack.configFile, "--json");
         // Cut the last wave's device off once the canary runs the new release.
-        await waitFor("the canary on the new release", 300, () => runningDigests(devices[0]!, "tv_api").includes(target));
-        sim("fault", "sim-edge-08", "partition");
+        await whileRunning(run, async () => {
+            await waitFor("the canary on the new release", 300, () => runningDigests(devices[0]!, "tv_api").includes(target));
+            sim("fault", "sim-edge-08", "partition");
+        });
         const r = await run.done;
         sim("fault", "sim-edge-08", "heal");
         expect(r.code, r.stdout + r.stderr).toBe(3);
@@ -168,10 +170,12 @@ describe("edge-fleet rollout over four devices", () => {
         const old = docker(devices[0]!, "inspect", "-f", "{{.Id}}", "tv_api").trim();
         withRelease("1.1.0");
         const run = edgeFleetAsync("rollout", "--stack", STACK, "--config-file", stack.configFile, "--json");
-        await waitFor("tv_api on the canary being replaced", 300, () => {
-            const now = docker(devices[0]!, "ps", "-aq", "--no-trunc", "--filter", "name=^tv_api$").trim();
-            return now !== old;
-        }, 0.2);
+        await whileRunning(run, () =>
+            waitFor("tv_api on the canary being replaced", 300, () => {
+                const now = docker(devices[0]!, "ps", "-aq", "--no-trunc", "--filter", "name=^tv_api$").trim();
+                return now !== old;
+            }, 0.2),
+        );
         process.kill(-run.child.pid!, "SIGKILL");
         await run.done;
         reapOrphanPlugins();

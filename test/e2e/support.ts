@@ -237,13 +237,44 @@ export function prefixSha256(file: string, size: number): string {
     return createHash("sha256").update(fs.readFileSync(file).subarray(0, size)).digest("hex");
 }
 
+/**
+ * Polls until `probe` gives a value. A probe that throws counts as "not yet":
+ * what it looks at may be in the middle of a change (a container being
+ * replaced is, for a moment, no container at all); its last error is in the
+ * timeout's message.
+ */
 export async function waitFor<T>(what: string, timeoutSeconds: number, probe: () => T | undefined | false, everySeconds = 2): Promise<T> {
     const deadline = Date.now() + timeoutSeconds * 1000;
+    let last: unknown;
     for (;;) {
-        const v = probe();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}`);
+        try {
+            const v = probe();
+            if (v) return v;
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}${last ? ` (last: ${String((last as Error).message ?? last)})` : ""}`);
         await new Promise((r) => setTimeout(r, everySeconds * 1000));
+    }
+}
+
+/**
+ * Runs `body` while a background command runs; if `body` fails, the command
+ * is stopped and waited for before the failure goes on, so that it cannot
+ * keep deploying under the next test.
+ */
+export async function whileRunning<T>(run: { child: ChildProcess; done: Promise<RunResult> }, body: () => Promise<T>): Promise<T> {
+    try {
+        return await body();
+    } catch (e) {
+        try {
+            process.kill(-run.child.pid!, "SIGKILL");
+        } catch {
+            // already gone
+        }
+        await run.done;
+        reapOrphanPlugins();
+        throw e;
     }
 }
 
