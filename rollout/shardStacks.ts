@@ -124,13 +124,26 @@ export function groupByStack(stacks: readonly StackOfFleet[], devices: readonly 
     return stacks.map((x) => [x.s, x.devices.filter((d) => wanted.has(d))] as [FleetStack, string[]]).filter(([, ds]) => ds.length > 0);
 }
 
-/** Runs `op` on every item, at most `limit` at once, results in input order. */
+/**
+ * Runs `op` on every item, at most `limit` at once, results in input order.
+ * After a failure no new item starts, and the ones in flight finish before
+ * the first error is thrown: an update must not go on unobserved after the
+ * command has given up (a stack locked by another deployment, say).
+ */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, op: (item: T, index: number) => Promise<R>): Promise<R[]> {
     const results: R[] = new Array<R>(items.length);
+    const errors: unknown[] = [];
     let next = 0;
     const worker = async () => {
-        for (let i = next++; i < items.length; i = next++) results[i] = await op(items[i]!, i);
+        for (let i = next++; i < items.length && errors.length === 0; i = next++) {
+            try {
+                results[i] = await op(items[i]!, i);
+            } catch (e) {
+                errors.push(e);
+            }
+        }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0) throw errors[0];
     return results;
 }

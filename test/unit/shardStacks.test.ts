@@ -50,3 +50,20 @@ describe("a sharded fleet's stacks", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
+
+describe("running stacks a few at a time", () => {
+    it("starts nothing new after a failure and lets the ones in flight finish before it throws", async () => {
+        const finished: number[] = [];
+        const started: number[] = [];
+        const run = mapBounded([0, 1, 2, 3, 4], 2, async (i) => {
+            started.push(i);
+            if (i === 0) throw new Error("stack locked");
+            await new Promise((r) => setTimeout(r, 30));
+            finished.push(i);
+            return i;
+        });
+        await expect(run).rejects.toThrow("stack locked");
+        expect(started).toEqual([0, 1]);
+        expect(finished).toEqual([1]);
+    });
+});
