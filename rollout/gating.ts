@@ -9,13 +9,16 @@ import { healthGate, judge, readContainers } from "./health";
 import { DeviceRecord } from "./records";
 import type { RolloutContext } from "./run";
 
+/** Changes a device's record, saves the rollout and shows the change. */
+export function updateDevice(ctx: RolloutContext, d: string, patch: Partial<DeviceRecord>): void {
+    Object.assign(ctx.record.devices[d]!, patch);
+    ctx.save();
+    ctx.progress.device(d, ctx.record.devices[d]!);
+}
+
 export async function gateDevices(ctx: RolloutContext, devices: readonly string[], outcome: BatchOutcome, soak = true): Promise<void> {
-    const { record, fleet, progress } = ctx;
-    const set = (d: string, patch: Partial<DeviceRecord>) => {
-        Object.assign(record.devices[d]!, patch);
-        ctx.save();
-        progress.device(d, record.devices[d]!);
-    };
+    const { fleet, progress } = ctx;
+    const set = (d: string, patch: Partial<DeviceRecord>) => updateDevice(ctx, d, patch);
     await Promise.all(
         devices.map(async (d) => {
             const device = fleet.devices.find((x) => x.name === d)!;

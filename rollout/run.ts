@@ -13,7 +13,7 @@ import { FleetStack, StackLockedError, checkpoint, clearPendingOperations } from
 import { STACKS_AT_ONCE, StackOfFleet, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId } from "./records";
 import { rollBack } from "./rollback";
-import { gateDevices } from "./gating";
+import { gateDevices, updateDevice } from "./gating";
 import { deployBatch, removeOrphans } from "./deviceOps";
 import { policyRefusals } from "./policyGate";
 import { batches, crossesAbortThreshold, planWaves } from "./strategy";
@@ -33,8 +33,6 @@ export interface RolloutOptions {
 }
 
 export interface RolloutContext {
-    /** The stack named on the command line: records and progress speak of it. */
-    readonly fleetStack: string;
     /** The Pulumi stacks that deploy its devices: itself, or its shard stacks (plan/shards.ts). */
     readonly stacks: readonly StackOfFleet[];
     /** The stack that deploys a device. */
@@ -63,7 +61,7 @@ export async function runRollout(o: RolloutOptions): Promise<{ record: RolloutRe
         const record = openRecord(store, fleet, o.stackName, o.resume, o.progress);
         const save = () => store.save(record);
         save();
-        const ctx: RolloutContext = { fleetStack: o.stackName, stacks, stackOf, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
+        const ctx: RolloutContext = { stacks, stackOf, fleet, names, shells, record, save, progress: o.progress, stopRequested: o.stopRequested, store };
         for (const { s } of stacks) await clearPendingOperations(s, (m) => o.progress.log(`${stacks.length > 1 ? `${s.name}: ` : ""}${m}`));
         for (const { s, devices } of stacks) if (devices.length > 0) recordBefore(ctx, s, devices, await checkpoint(s));
         const exitCode = await runWaves(ctx, o.stopRequested).catch((e: unknown) => {
@@ -177,12 +175,7 @@ function finish(ctx: RolloutContext, status: RolloutRecord["status"], summary: s
 }
 
 async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex: number): Promise<void> {
-    const { record, progress } = ctx;
-    const set = (d: string, patch: Partial<DeviceRecord>) => {
-        Object.assign(record.devices[d]!, patch);
-        ctx.save();
-        progress.device(d, record.devices[d]!);
-    };
+    const set = (d: string, patch: Partial<DeviceRecord>) => updateDevice(ctx, d, patch);
     const reachable: string[] = [];
     await Promise.all(
         batch.map(async (d) => {
@@ -201,11 +194,7 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
 
 async function runStackBatch(ctx: RolloutContext, s: FleetStack, reachable: readonly string[], waveIndex: number): Promise<void> {
     const { record, progress } = ctx;
-    const set = (d: string, patch: Partial<DeviceRecord>) => {
-        Object.assign(record.devices[d]!, patch);
-        ctx.save();
-        progress.device(d, record.devices[d]!);
-    };
+    const set = (d: string, patch: Partial<DeviceRecord>) => updateDevice(ctx, d, patch);
     const cp = await checkpoint(s);
     for (const d of reachable) {
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);

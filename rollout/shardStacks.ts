@@ -66,9 +66,10 @@ export async function openFleetStacks(name: string, configFile: string | undefin
     const shards = planShards(name, fleet.devices.map((d) => d.name), count).filter((x) => x.devices.length > 0 || (held.get(x.stack) ?? 0) > 0);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `edge-fleet-shards-${process.pid}-`));
     removeAtExit(dir);
+    const fleetDoc = YAML.parse(fs.readFileSync(file, "utf8")) as StackFileDoc;
     // Selecting (or creating) a stack is a CLI call of about a second: a few at once.
     const stacks = await mapBounded(shards, 4, async (shard) => ({
-        s: await openStack(shard.stack, shard.devices.length > 0 ? writeShardConfig(dir, file, shard) : file, projectDir, { create: true }),
+        s: await openStack(shard.stack, shard.devices.length > 0 ? writeShardConfig(dir, fleetDoc, shard) : file, projectDir, { create: true }),
         devices: shard.devices,
     }));
     return { fleet, raw, stacks };
@@ -83,11 +84,12 @@ export async function openFleetStacks(name: string, configFile: string | undefin
  * decrypts them with the fleet's passphrase. The copy lives in a private
  * directory for the length of the run.
  */
-function writeShardConfig(dir: string, fleetFile: string, shard: Shard): string {
-    const doc = YAML.parse(fs.readFileSync(fleetFile, "utf8")) as { config: Record<string, unknown> };
+type StackFileDoc = { config: Record<string, unknown> } & Record<string, unknown>;
+
+function writeShardConfig(dir: string, fleetDoc: StackFileDoc, shard: Shard): string {
     const mine = new Set(shard.devices);
-    const devices = doc.config[`${PROJECT}:devices`] as { name?: unknown }[];
-    doc.config[`${PROJECT}:devices`] = devices.filter((d) => typeof d?.name === "string" && mine.has(d.name));
+    const devices = fleetDoc.config[`${PROJECT}:devices`] as { name?: unknown }[];
+    const doc = { ...fleetDoc, config: { ...fleetDoc.config, [`${PROJECT}:devices`]: devices.filter((d) => typeof d?.name === "string" && mine.has(d.name)) } };
     const out = path.join(dir, `Pulumi.${shard.stack}.yaml`);
     fs.writeFileSync(out, YAML.stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
     return out;

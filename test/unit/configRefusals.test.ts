@@ -82,3 +82,18 @@ describe("accepted device addresses", () => {
         expect(fleet.devices.map((d) => `${d.host} ${d.port}`)).toEqual(["fd00::5 22", "::ffff:10.1.0.7 22", "10.1.0.5 2222", "10.1.0.5 22"]);
     });
 });
+
+describe("the shards setting", () => {
+    it("defaults to one stack for the whole fleet", () => {
+        expect(parseFleetConfig({ values: stack(), secretKeys: SECRETS }).shards).toBe(1);
+        expect(parseFleetConfig({ values: stack({ shards: 40 }), secretKeys: SECRETS }).shards).toBe(40);
+    });
+
+    it.each<[unknown, string]>([
+        [0, "shards: must be 1-1000 stacks (got 0)"],
+        [1001, "shards: must be 1-1000 stacks (got 1001)"],
+        [2.5, "shards: must be a whole number of stacks (got 2.5)"],
+    ])("refuses %s with the field, the value and what is allowed", (shards, message) => {
+        expect(problemsOf(stack({ shards }))).toContain(message);
+    });
+});

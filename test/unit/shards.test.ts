@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, formatProblem } from "../../config/errors";
-import { parseFleetConfig } from "../../config/parse";
 import { ShardError, devicesOfStack, parseShardStack, planShards, shardOf, shardStackName } from "../../plan/shards";
-import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 const names = (n: number, prefix = "site-a") => Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(4, "0")}`);
 
@@ -64,38 +61,5 @@ describe("the devices a stack declares", () => {
         expect(() => devicesOfStack("edge-jetson.shard-03-of-04", fleet, 5)).toThrow(
             "stack edge-jetson.shard-03-of-04 is shard 3 of 4, but edge-fleet:shards is 5: a new count moves most devices to other stacks",
         );
-    });
-});
-
-describe("the shards setting", () => {
-    const values = (shards: unknown) => ({
-        hardwareClass: "cpu",
-        registry: { username: "vv-deploy" },
-        release: { tag: "2.2.0" },
-        devices: [{ name: "depot-01", host: "10.1.0.5", hostPublicKey: TEST_HOST_KEY }],
-        sshPrivateKey: TEST_PRIVATE_KEY,
-        registryToken: "ghp_unitTestToken",
-        ...(shards === undefined ? {} : { shards }),
-    });
-    const parse = (shards: unknown) => parseFleetConfig({ values: values(shards), secretKeys: new Set(["sshPrivateKey", "registryToken"]) });
-
-    it("defaults to one stack for the whole fleet", () => {
-        expect(parse(undefined).shards).toBe(1);
-        expect(parse(40).shards).toBe(40);
-    });
-
-    it.each<[unknown, string]>([
-        [0, "shards: must be 1-1000 stacks (got 0)"],
-        [1001, "shards: must be 1-1000 stacks (got 1001)"],
-        [2.5, "shards: must be a whole number of stacks (got 2.5)"],
-    ])("refuses %s with the field, the value and what is allowed", (shards, message) => {
-        try {
-            parse(shards);
-        } catch (e) {
-            expect(e).toBeInstanceOf(ConfigError);
-            expect((e as ConfigError).problems.map(formatProblem)).toContain(message);
-            return;
-        }
-        throw new Error("expected a ConfigError");
     });
 });
