@@ -51,6 +51,11 @@ export const STACK_DEFAULTS = {
         monitorOnly: true,
         // The seed scopes watchtower to these containers.
         services: ["agent_dvr", "scene_scanner", "scene_summarizer"] as readonly ServiceName[],
+        // The Docker API version watchtower's client speaks (DOCKER_API_VERSION).
+        // Its own default, 1.25, is refused by Engine 29 and later (they
+        // accept 1.40 and up); 1.40 is served by every engine from 19.03 on,
+        // Debian 12's 20.10 included. `services.watchtower.environment` overrides it.
+        dockerApiVersion: "1.40",
     },
     // At most maxRestarts restarts of one unhealthy container per window, then
     // it is left alone until the window has passed: a service that no restart

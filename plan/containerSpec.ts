@@ -15,6 +15,7 @@ import {
     NetworkName,
     RestartPolicy,
     SERVICE_DEFAULTS,
+    STACK_DEFAULTS,
     ServiceName,
 } from "../config/defaults";
 import { DeviceConfig, FleetConfig, ImageRef, ServiceSettings } from "../config/model";
@@ -225,6 +226,7 @@ function environmentOf(fleet: FleetConfig, s: ServiceSettings, stack: string): R
             return { ...s.environment, ORCHESTRATOR_INTERVAL: String(fleet.orchestrator.intervalSeconds), ...s.serviceEnvironment };
         case "watchtower":
             return {
+                DOCKER_API_VERSION: STACK_DEFAULTS.watchtower.dockerApiVersion,
                 ...s.environment,
                 WATCHTOWER_POLL_INTERVAL: String(fleet.watchtower.intervalSeconds),
                 WATCHTOWER_CLEANUP: String(fleet.watchtower.cleanup),

@@ -13,18 +13,23 @@ local_devices() {
 }
 
 # Starts the registry and the devices, pushes the stand-in images; idempotent.
-# A device is NAME, or NAME:CLASS for the GPU stand-ins of a hardware class
-# (sim/device.sh up NAME --gpu CLASS).
+# A device is NAME, then optionally `:CLASS` for the GPU stand-ins of a
+# hardware class (sim/device.sh up NAME --gpu CLASS) and `:engine=KIND` for
+# its Docker Engine (--engine KIND), e.g. sim-edge-23:engine=current.
 ensure_simulation() {
     local t0; t0=$(now)
     bash "$EDGE_FLEET_ROOT/sim/registry.sh" up >/dev/null
-    local d
+    local d opt opts parts
     for d in "$@"; do
-        if [[ "$d" == *:* ]]; then
-            bash "$EDGE_FLEET_ROOT/sim/device.sh" up "${d%%:*}" --gpu "${d#*:}" >/dev/null
-        else
-            bash "$EDGE_FLEET_ROOT/sim/device.sh" up "$d" >/dev/null
-        fi
+        opts=()
+        IFS=: read -ra parts <<<"$d"
+        for opt in "${parts[@]:1}"; do
+            case "$opt" in
+                engine=*) opts+=(--engine "${opt#engine=}") ;;
+                *) opts+=(--gpu "$opt") ;;
+            esac
+        done
+        bash "$EDGE_FLEET_ROOT/sim/device.sh" up "${parts[0]}" "${opts[@]}" >/dev/null
     done
     bash "$EDGE_FLEET_ROOT/sim/images/build.sh" >/dev/null
     log "simulation ready in $(elapsed "$t0")s"

@@ -15,8 +15,10 @@ source "$(dirname "$0")/local-stack.sh"
 # x86 GPU stand-ins for the GPU classes' tests; 17 runs the hardening tests;
 # 18 the policy tests; 19-20 the preview tests' stack; 21 the team-state
 # tests, whose stack lives in PostgreSQL (sim/postgres.sh); 22 and 24 the
-# sharded fleet's two shard stacks (10-13 are the bench's rollout devices).
-E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20 sim-edge-21 sim-edge-22 sim-edge-24)
+# sharded fleet's two shard stacks; 23 runs a current Docker Engine, built
+# from Go modules on first use (10-13 are the bench's rollout devices, 09 its
+# current-engine device).
+E2E_DEVICES=(sim-edge-02 sim-edge-03 sim-edge-05 sim-edge-06 sim-edge-07 sim-edge-08 sim-edge-14 sim-edge-15:jetson sim-edge-16:x86 sim-edge-17 sim-edge-18 sim-edge-19 sim-edge-20 sim-edge-21 sim-edge-22 sim-edge-23:engine=current sim-edge-24)
 
 t0=$(now)
 ensure_node_modules

@@ -3,7 +3,9 @@
 # plugin from Go modules (no download site is used), caching each binary under
 # a key made of its inputs, so a second run only checks hashes.
 # `toolchain.sh compose` builds docker compose v2 the same way (for the bench),
-# `toolchain.sh actionlint` the workflows' linter (for scripts/lint.sh).
+# `toolchain.sh actionlint` the workflows' linter (for scripts/lint.sh),
+# `toolchain.sh docker-engine` a current Docker Engine (for simulated devices
+# started with `--engine current`).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +51,30 @@ build_actionlint() {
     v=$(module_version "$dir" github.com/rhysd/actionlint)
     build_go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint \
         "-w -X github.com/rhysd/actionlint.version=$v" "$dir" actionlint
+}
+
+# dockerd, containerd, its runc shim, runc and docker-proxy from Go modules
+# (toolchain/docker-engine/build.sh), into a directory keyed by their inputs;
+# prints that directory. Two devices brought up at once build it once.
+build_docker_engine() {
+    local dir="$EDGE_FLEET_ROOT/toolchain/docker-engine" key out
+    key=$( (cd "$dir" && cat build.sh ./*/go.mod ./*/go.sum ./*/*.go; go version) | sha256sum | cut -c1-16)
+    out="$EDGE_FLEET_CACHE/toolchain/docker-engine-$key"
+    mkdir -p "$EDGE_FLEET_CACHE/toolchain"
+    # cgo and a static link for the daemon, containerd and runc; runc's seccomp filter.
+    ensure_packages gcc libc6-dev libseccomp-dev
+    (
+        flock 9
+        if [ ! -x "$out/dockerd" ]; then
+            local t0; t0=$(now)
+            log "building a current Docker Engine from Go modules (first run only; up to 20 minutes on 2 cores)"
+            rm -rf "$out.tmp"
+            bash "$dir/build.sh" "$out.tmp" >&2
+            rm -rf "$out" && mv "$out.tmp" "$out"
+            log "built the Docker Engine in $(elapsed "$t0")s"
+        fi
+    ) 9>"$out.lock"
+    printf '%s\n' "$out"
 }
 
 module_version() { # module-dir module-path
@@ -103,5 +129,6 @@ case "${1:-}" in
     "") main ;;
     compose) build_compose ;;
     actionlint) build_actionlint ;;
-    *) die "usage: toolchain.sh [compose|actionlint]" ;;
+    docker-engine) build_docker_engine ;;
+    *) die "usage: toolchain.sh [compose|actionlint|docker-engine]" ;;
 esac

@@ -2,12 +2,14 @@
 # A simulated edge device that behaves like a remote box reached over SSH:
 # its own network namespace and address, its own dockerd, its own sshd.
 #
-#   device.sh up NAME [--gpu jetson|x86|none]
+#   device.sh up NAME [--gpu jetson|x86|none] [--engine debian|current]
 #                            create or repair the device (idempotent; seconds when healthy);
 #                            prints the same JSON as `env` when done. --gpu gives it the GPU
 #                            stand-ins of a hardware class (device/gpu.sh), kept with its state:
 #                            a later `up` without --gpu keeps them, --gpu none removes them
-#                            (none is what a device never given --gpu has)
+#                            (none is what a device never given --gpu has). --engine picks its
+#                            Docker Engine (device/engine.sh), kept the same way: debian (20.10,
+#                            the default) or current (built from Go modules, API 1.44+)
 #   device.sh down NAME      stop it; keys, images, containers and volumes are kept
 #   device.sh status NAME    one line per part; exit 0 only when all are healthy
 #   device.sh env NAME       JSON for tests and stack files (see cmd_env)
@@ -29,8 +31,9 @@
 #     as watchtower and the self-monitor do) is that device's daemon, like on real
 #     hardware; /srv is its own as well (env: srvDir is where it is on this machine);
 #     everything else is this machine's filesystem
-#   dockerd (daemon.json: runtime `nvidia` -> runc, or the jetson stand-in; insecure
-#     registry, json-file logs; with --gpu x86 the stand-in GPU hook on its PATH)
+#   dockerd, Debian's or the current engine (daemon.json: runtime `nvidia` -> runc, or
+#     the jetson stand-in; insecure registry, json-file logs; with --gpu x86 the
+#     stand-in GPU hook on its PATH)
 #   sshd on port 22, key-only, user `edge` in group docker
 # State: ${EDGE_FLEET_CACHE:-~/.cache/edge-fleet}/sim/NAME/ (keys, data-root, pids, logs);
 # sockets and the device's /run under /run/edge-fleet/NAME/.
@@ -49,6 +52,8 @@ source "$SIM_DIR/device/dockerd.sh"
 source "$SIM_DIR/device/faults.sh"
 # shellcheck source-path=SCRIPTDIR source=device/gpu.sh
 source "$SIM_DIR/device/gpu.sh"
+# shellcheck source-path=SCRIPTDIR source=device/engine.sh
+source "$SIM_DIR/device/engine.sh"
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
@@ -111,21 +116,29 @@ device_up() {
     ssh_check
 }
 
-cmd_up() { # cmd_up NAME [--gpu CLASS]
+cmd_up() { # cmd_up NAME [--gpu CLASS] [--engine KIND]
     require_root
-    local gpu=""
-    case "${2:-}" in
-        "") ;;
-        --gpu) [[ $# -eq 3 ]] || usage; gpu="$3" ;;
-        *) usage ;;
-    esac
+    local name="$1" gpu="" engine=""
+    shift
+    while [[ $# -gt 0 ]]; do
+        [[ $# -ge 2 ]] || usage
+        case "$1" in
+            --gpu) gpu="$2" ;;
+            --engine) engine="$2" ;;
+            *) usage ;;
+        esac
+        shift 2
+    done
+    set -- "$name"
     [[ -z "$gpu" || " $GPU_CLASSES " == *" $gpu "* ]] || die "--gpu must be one of: $GPU_CLASSES (got '$gpu')"
+    [[ -z "$engine" || " $ENGINES " == *" $engine "* ]] || die "--engine must be one of: $ENGINES (got '$engine')"
     ensure_tools
     set_device "$1"
     with_lock network allocate_index
     set_device "$1"
     [[ -n "$D_ADDR" ]] || die "no address for $1"
     if [[ -n "$gpu" ]]; then with_lock "device-$D_NAME" gpu_class_set "$gpu"; fi
+    if [[ -n "$engine" ]]; then with_lock "device-$D_NAME" engine_set "$engine"; fi
     with_lock users ensure_user
     with_lock network ensure_bridge
     ensure_keys
@@ -190,6 +203,7 @@ cmd_env() {
         --arg srvDir "$D_STATE/srv" \
         --arg gpuClass "$(gpu_class)" \
         --arg gpuDir "$D_STATE/gpu" \
+        --arg engine "$(engine_kind)" \
         --argjson registry "$registry" \
         '{
             name: $name, host: $host, port: $port, user: $user,
@@ -205,6 +219,7 @@ cmd_env() {
                       "-o", "ConnectTimeout=10", "-i", $privateKeyPath],
             stateDir: $stateDir,
             srvDir: $srvDir,
+            engine: $engine,
             gpu: {class: $gpuClass, runtimeRecord: ($gpuDir + "/runtime.jsonl"), hookRecord: ($gpuDir + "/hook.jsonl")},
             registry: $registry
         }'

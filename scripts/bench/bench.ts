@@ -10,6 +10,8 @@
  * registry and the bench's device; run it directly only after that.
  * Environment:
  *   EDGE_FLEET_BENCH_DEVICE     the simulated device to use (sim-edge-04)
+ *   EDGE_FLEET_BENCH_ENGINE_DEVICE  the device on a current Docker Engine,
+ *                               scenario current-engine (sim-edge-09)
  *   EDGE_FLEET_BENCH_ROUNDS     rounds per scenario (1)
  *   EDGE_FLEET_BENCH_SCENARIOS  comma-separated scenario ids (all)
  *   EDGE_FLEET_STACK_DIR        generated stack files ($EDGE_FLEET_CACHE/stacks)

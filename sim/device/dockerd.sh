@@ -10,11 +10,12 @@
 DOCKERD_START_TIMEOUT=90
 
 write_daemon_json() {
-    local i="$D_INDEX"
-    mkdir -p "$D_STATE/docker"
+    local i="$D_INDEX" dataRoot
+    dataRoot="$(engine_data_root)"
+    mkdir -p "$dataRoot"
     # Paths are as seen inside the device: /run is the device's own.
     jq -n \
-        --arg dataRoot "$D_STATE/docker" \
+        --arg dataRoot "$dataRoot" \
         --arg pidfile "$D_DOCKERD_PID" \
         --arg bip "172.16.$i.1/24" \
         --arg pool "10.$((100 + i)).0.0/16" \
@@ -50,10 +51,11 @@ docker_ping() {
 
 ensure_dockerd() {
     gpu_install
+    engine_install
     write_daemon_json
     local want
-    # The GPU class also decides dockerd's PATH, which daemon.json cannot hold.
-    want="$({ cat "$D_DAEMON_JSON"; gpu_config; } | sha256sum | cut -d' ' -f1)"
+    # The GPU class and the engine also decide dockerd's PATH, which daemon.json cannot hold.
+    want="$({ cat "$D_DAEMON_JSON"; gpu_config; engine_config; } | sha256sum | cut -d' ' -f1)"
     if pid_alive "$D_DOCKERD_PID" && [[ "$(cat "$D_STATE/dockerd.config-hash" 2>/dev/null)" == "$want" ]]; then
         local i
         for ((i = 0; i < DOCKERD_START_TIMEOUT * 2; i++)); do
@@ -68,8 +70,8 @@ ensure_dockerd() {
     echo "$want" >"$D_STATE/dockerd.config-hash"
     # setsid: the daemon must outlive this script and its terminal.
     setsid nsenter -t "$(cat "$D_HOLDER_PID")" --mount --uts --net -- \
-        env -i PATH="$(gpu_dockerd_path)" HOME=/root \
-        dockerd --config-file "$D_DAEMON_JSON" >>"$D_STATE/dockerd.log" 2>&1 </dev/null 9>&- &
+        env -i PATH="$(engine_path)$(gpu_dockerd_path)" HOME=/root \
+        "$(engine_dockerd)" --config-file "$D_DAEMON_JSON" >>"$D_STATE/dockerd.log" 2>&1 </dev/null 9>&- &
     local launcher=$! i
     for ((i = 0; i < DOCKERD_START_TIMEOUT * 10; i++)); do
         docker_ping && return 0

@@ -68,7 +68,7 @@ export const SEED_CONTAINERS: Readonly<Record<string, ExpectedContainer>> = {
         memoryMiB: 128, cpus: 0.25, restart: UNLESS_STOPPED,
         test: ["CMD", "/watchtower", "--health-check"], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 10,
         binds: SOCKET, volumes: {}, networks: ["vv_control"], ports: {},
-        env: [...BASE_ENV, "DOCKER_CONFIG=/config", "WATCHTOWER_CLEANUP=true", "WATCHTOWER_INCLUDE_STOPPED=true", "WATCHTOWER_LABEL_ENABLE=true", "WATCHTOWER_MONITOR_ONLY=true", "WATCHTOWER_POLL_INTERVAL=300"],
+        env: [...BASE_ENV, "DOCKER_CONFIG=/config", "WATCHTOWER_CLEANUP=true", "WATCHTOWER_INCLUDE_STOPPED=true", "WATCHTOWER_LABEL_ENABLE=true", "WATCHTOWER_MONITOR_ONLY=true", "WATCHTOWER_POLL_INTERVAL=300", "DOCKER_API_VERSION=1.40"],
         watched: false,
     },
     orchestrator: {

@@ -180,6 +180,8 @@ describe("watchtower and self-monitor", () => {
             WATCHTOWER_LABEL_ENABLE: "true",
             WATCHTOWER_MONITOR_ONLY: "true",
             DOCKER_CONFIG: "/config",
+            // Engine 29 refuses watchtower's own default, API 1.25.
+            DOCKER_API_VERSION: "1.40",
         });
         expect(Object.keys(w.environment).filter((k) => /REPO_|PASS|TOKEN/.test(k))).toEqual([]);
         expect(w.needsRegistryCredentials).toBe(true);
@@ -195,6 +197,10 @@ describe("watchtower and self-monitor", () => {
             SELF_MONITOR_MAX_RESTARTS: "5",
             SELF_MONITOR_RESTART_WINDOW_SECONDS: "900",
         });
+    });
+    it("lets the stack file choose watchtower's Docker API version", () => {
+        const s = specs("jetson", { services: { watchtower: { environment: { DOCKER_API_VERSION: "1.44" } } } });
+        expect(s.watchtower!.environment.DOCKER_API_VERSION).toBe("1.44");
     });
     it("keeps watchtower's scope and the self-monitor's stack even when the stack file sets them", () => {
         const s = specs("jetson", {

@@ -28,8 +28,9 @@ export interface SimDevice {
  * The device's description; `up` first, which only checks a healthy device
  * (about half a second) and makes or repairs one that is not.
  */
-export async function simDevice(root: string, name: string): Promise<SimDevice> {
-    return JSON.parse(await check({ cmd: "bash", args: [path.join(root, "sim", "device.sh"), "up", name] })) as SimDevice;
+export async function simDevice(root: string, name: string, engine?: "debian" | "current"): Promise<SimDevice> {
+    const args = [path.join(root, "sim", "device.sh"), "up", name, ...(engine ? ["--engine", engine] : [])];
+    return JSON.parse(await check({ cmd: "bash", args })) as SimDevice;
 }
 
 export interface HealthWait {

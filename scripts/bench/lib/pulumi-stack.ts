@@ -50,11 +50,12 @@ export class BenchStack {
     /**
      * Writes the config file: the values of Pulumi.local.yaml, deploying to
      * one device with its storage under storageRoot; creates the stack if
-     * needed and sets its two secrets from the simulation's files.
+     * needed and sets its two secrets from the simulation's files. `extra`
+     * adds or replaces stack settings (full keys, e.g. "edge-fleet:...").
      */
-    async writeConfig(device: SimDevice, storageRoot: string): Promise<void> {
+    async writeConfig(device: SimDevice, storageRoot: string, extra: Readonly<Record<string, unknown>> = {}): Promise<void> {
         const doc = YAML.parse(fs.readFileSync(path.join(this.root, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-        const config: Record<string, unknown> = { ...doc.config };
+        const config: Record<string, unknown> = { ...doc.config, ...extra };
         config["edge-fleet:devices"] = [
             { name: device.name, host: device.host, port: device.port, user: device.user, hostPublicKey: device.hostPublicKey, videoStorageRoot: storageRoot },
         ];

@@ -30,21 +30,63 @@ import { Command, check } from "../lib/run";
 import { BenchContext, RoundResult, Scenario, ScenarioRun } from "../lib/scenario";
 import { timed } from "../lib/timing";
 
-const STACK = "bench";
-const PROJECT = "edge-fleet-bench";
 const HEALTH_TIMEOUT_SECONDS = 900;
 const CHANGE = { service: "tv_api", from: "1.0.0", to: "1.1.0" };
+
+/** Where and how one variant of the comparison runs. */
+interface Variant {
+    /** The stack, and compose's project; one per variant, so two never meet on a device. */
+    readonly stack: string;
+    readonly project: string;
+    readonly device: (ctx: BenchContext) => string;
+    readonly engine?: "current";
+    /** Stack settings beyond the local stack's. */
+    readonly settings?: Readonly<Record<string, unknown>>;
+    readonly about: string;
+}
 
 export const deployVsCompose: Scenario = {
     id: "deploy-vs-compose",
     title: "Deploys to one device: this project against docker compose v2",
     columns: ["pulumi", "compose"],
     ratio: ["pulumi", "compose"],
-    create: (ctx) => new DeployVsCompose(ctx),
+    create: (ctx) =>
+        new DeployVsCompose(ctx, {
+            stack: "bench",
+            project: "edge-fleet-bench",
+            device: (c) => c.device,
+            about:
+                "Cold deploys are dominated by the seed's healthcheck intervals along the dependency chain " +
+                "(playlist_manager: first check after 120 s), the same for both tools.",
+        }),
+};
+
+/**
+ * The same comparison on a device running a current Docker Engine (sim
+ * device.sh --engine current, EDGE_FLEET_BENCH_ENGINE_DEVICE, default
+ * sim-edge-09), with `healthcheckStartIntervalSeconds: 1`: the seed's
+ * intervals in steady state, a check every second while a container starts.
+ * The compose file carries the same start_interval.
+ */
+export const deployVsComposeCurrentEngine: Scenario = {
+    id: "current-engine",
+    title: "Deploys to one device on a current Docker Engine, healthchecks every second while starting",
+    columns: ["pulumi", "compose"],
+    ratio: ["pulumi", "compose"],
+    create: (ctx) =>
+        new DeployVsCompose(ctx, {
+            stack: "bench-engine",
+            project: "edge-fleet-bench-engine",
+            device: () => process.env.EDGE_FLEET_BENCH_ENGINE_DEVICE ?? "sim-edge-09",
+            engine: "current",
+            settings: { "edge-fleet:healthcheckStartIntervalSeconds": 1 },
+            about: "Every healthcheck runs each second during its start period (start_interval), the steady-state intervals are the seed's.",
+        }),
 };
 
 class DeployVsCompose implements ScenarioRun {
     private readonly stack: BenchStack;
+    private readonly deviceName: string;
     private readonly composeFile: string;
     private readonly storageRoot: string;
     private readonly teardownLog: string;
@@ -53,20 +95,25 @@ class DeployVsCompose implements ScenarioRun {
     private compose?: Compose;
     private services = 0;
 
-    constructor(private readonly ctx: BenchContext) {
-        this.stack = new BenchStack(ctx.root, STACK, ctx.stackDir);
-        this.composeFile = path.join(ctx.benchDir, "docker-compose.yml");
-        this.storageRoot = `/var/lib/edge-fleet-sim/${ctx.device}/bench`;
-        this.teardownLog = path.join(ctx.benchDir, "teardown.log");
+    constructor(
+        private readonly ctx: BenchContext,
+        private readonly v: Variant,
+    ) {
+        this.deviceName = v.device(ctx);
+        this.stack = new BenchStack(ctx.root, v.stack, ctx.stackDir);
+        this.composeFile = path.join(ctx.benchDir, `${v.project}.docker-compose.yml`);
+        this.storageRoot = `/var/lib/edge-fleet-sim/${this.deviceName}/${v.stack}`;
+        this.teardownLog = path.join(ctx.benchDir, `${v.stack}.teardown.log`);
     }
 
     subtitle(): string {
         return (
-            `On ${this.ctx.device}${this.services ? ` (${this.services} services)` : ""}; compose over ${this.device?.sshUrl}, as the Pulumi provider, ` +
-            "from a compose file generated from the same plan. Cold deploys are dominated by the seed's healthcheck " +
-            "intervals along the dependency chain (playlist_manager: first check after 120 s), the same for both tools."
+            `On ${this.deviceName}${this.services ? ` (${this.services} services)` : ""}, Docker Engine ${this.engineVersion}; ` +
+            `compose over ${this.device?.sshUrl}, as the Pulumi provider, from a compose file generated from the same plan. ${this.v.about}`
         );
     }
+
+    private engineVersion = "?";
 
     async tools(): Promise<Record<string, string>> {
         return { "docker compose": this.compose ? await this.compose.version() : "-" };
@@ -76,27 +123,29 @@ class DeployVsCompose implements ScenarioRun {
         // Built on the first run (about a minute and a half), cached after.
         const built = await check({ cmd: "bash", args: [path.join(this.ctx.root, "scripts", "toolchain.sh"), "compose"] }, true);
         const composeBin = built.trim().split("\n").pop()!;
-        this.device = await simDevice(this.ctx.root, this.ctx.device);
+        this.device = await simDevice(this.ctx.root, this.deviceName, this.v.engine);
         this.api = DockerApi.fromHost(this.device.dockerHost);
+        const v = await this.api.version();
+        this.engineVersion = `${v.Version} (API ${v.ApiVersion})`;
         this.compose = await Compose.create(this.device, composeBin);
         await this.teardown();
     }
 
     /** Removes both tools' deployments, also an interrupted or failed run's. */
     private async teardown(): Promise<void> {
-        await this.compose?.downProject(PROJECT, this.teardownLog);
+        await this.compose?.downProject(this.v.project, this.teardownLog);
         await this.stack.destroy(this.teardownLog);
-        if (this.api) await removeStackObjects(this.api, STACK);
+        if (this.api) await removeStackObjects(this.api, this.v.stack);
     }
 
     private generateComposeFile(): number {
-        return writeComposeFile(this.stack.configFile, STACK, this.ctx.device, PROJECT, this.composeFile);
+        return writeComposeFile(this.stack.configFile, this.v.stack, this.deviceName, this.v.project, this.composeFile);
     }
 
     /** Times a deploy until the stack's containers are all healthy (and tv_api runs `tag`, if given). */
     private deploy(name: string, c: Command, dir: string, opts: { tag?: string; sampleMemory?: boolean } = {}) {
         const api = this.api!;
-        const wait = { stack: STACK, count: this.services, timeoutSeconds: HEALTH_TIMEOUT_SECONDS, signal: this.ctx.signal };
+        const wait = { stack: this.v.stack, count: this.services, timeoutSeconds: HEALTH_TIMEOUT_SECONDS, signal: this.ctx.signal };
         return timed(name, c, {
             logDir: dir,
             log: (m) => this.ctx.log(m),
@@ -113,11 +162,11 @@ class DeployVsCompose implements ScenarioRun {
         // Pulumi: a new stack each round, as on a new device.
         ctx.log(`round ${n}: pulumi`);
         await stack.remove();
-        await stack.writeConfig(device, this.storageRoot);
+        await stack.writeConfig(device, this.storageRoot, this.v.settings);
         this.services = this.generateComposeFile();
-        await resetDevice(api, STACK, this.storageRoot);
+        await resetDevice(api, this.v.stack, this.storageRoot);
         const pCold = await this.deploy("pulumi-cold", stack.up(), dir, { sampleMemory: true });
-        const pulumiMade = await saveDeployment(api, STACK, path.join(dir, "pulumi.containers.json"));
+        const pulumiMade = await saveDeployment(api, this.v.stack, path.join(dir, "pulumi.containers.json"));
         const pNoop = await this.deploy("pulumi-noop", stack.up(), dir);
         const pNoopPreview = await this.deploy("pulumi-noop-with-preview", stack.up({ withPreview: true }), dir);
         await stack.setServiceTag(CHANGE.service, CHANGE.to);
@@ -131,10 +180,10 @@ class DeployVsCompose implements ScenarioRun {
         this.generateComposeFile();
         const generateMs = Math.round(performance.now() - t0);
         fs.copyFileSync(this.composeFile, path.join(dir, "docker-compose.cold.yml"));
-        await resetDevice(api, STACK, this.storageRoot);
+        await resetDevice(api, this.v.stack, this.storageRoot);
         const up = compose.up(this.composeFile, HEALTH_TIMEOUT_SECONDS);
         const cCold = await this.deploy("compose-cold", up, dir, { sampleMemory: true });
-        const composeMade = await saveDeployment(api, STACK, path.join(dir, "compose.containers.json"));
+        const composeMade = await saveDeployment(api, this.v.stack, path.join(dir, "compose.containers.json"));
         const cNoop = await this.deploy("compose-noop", up, dir);
         await stack.setServiceTag(CHANGE.service, CHANGE.to);
         this.generateComposeFile();

@@ -4,8 +4,8 @@
  * Scenario (lib/scenario.ts), added here.
  */
 import { Scenario } from "../lib/scenario";
-import { deployVsCompose } from "./deploy-vs-compose";
+import { deployVsCompose, deployVsComposeCurrentEngine } from "./deploy-vs-compose";
 import { fleetScaleScenario } from "./fleet-scale";
 import { rolloutScenario } from "./rollout";
 
-export const SCENARIOS: readonly Scenario[] = [deployVsCompose, rolloutScenario, fleetScaleScenario];
+export const SCENARIOS: readonly Scenario[] = [deployVsCompose, deployVsComposeCurrentEngine, rolloutScenario, fleetScaleScenario];
