@@ -28,3 +28,22 @@ export function projectValues<T>(config: Readonly<Record<string, T>>, project: s
     }
     return out;
 }
+
+/**
+ * A value as Pulumi hands it over: structured values as JSON text, scalars
+ * as strings (`pulumi config set` also stores a number written in a stack
+ * file as text, "1"). Numbers, booleans and JSON are decoded; anything else
+ * stays the string it was.
+ */
+export function decodeConfigValue(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    const t = value.trim();
+    if (t.startsWith("{") || t.startsWith("[") || /^-?\d+(\.\d+)?$/.test(t) || t === "true" || t === "false") {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}

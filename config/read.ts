@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "node:fs";
-import { bareKey } from "./keys";
+import { bareKey, decodeConfigValue } from "./keys";
 import { FleetConfig, RawConfig } from "./model";
 import { parseFleetConfig } from "./parse";
 import { SERVICE_SECRETS_KEY } from "./serviceSecrets";
@@ -27,23 +27,10 @@ export function readRawConfig(project: string = pulumi.getProject()): RawConfig 
     for (const [fullKey, value] of Object.entries(runtimeConfig.allConfig())) {
         const key = bareKey(fullKey, project);
         if (key === undefined) continue;
-        values[key] = decode(value);
+        values[key] = decodeConfigValue(value);
         if (isConfigSecret(fullKey)) secretKeys.add(key);
     }
     return { values, secretKeys };
-}
-
-/** Structured values arrive as JSON text; scalars as plain strings. */
-function decode(value: string): unknown {
-    const t = value.trim();
-    if (t.startsWith("{") || t.startsWith("[") || /^-?\d+(\.\d+)?$/.test(t) || t === "true" || t === "false") {
-        try {
-            return JSON.parse(t);
-        } catch {
-            return value;
-        }
-    }
-    return value;
 }
 
 /**

@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { NETWORK_NAMES, NetworkName } from "../../config/defaults";
+import { decodeConfigValue } from "../../config/keys";
 import { parseFleetConfig } from "../../config/parse";
 import { ContainerSpec, WATCHTOWER_DOCKER_CONFIG_DIR, deviceNetworks, deviceVolumes, planDevice } from "../../plan/containerSpec";
 
@@ -31,7 +32,7 @@ function readStackConfig(file: string): { values: Record<string, unknown>; secre
         // Secrets stay encrypted: the plan never uses them, the parser only
         // checks that they are there and stored as secrets.
         if (value !== null && typeof value === "object" && "secure" in value) secretKeys.add(key);
-        values[key] = value;
+        values[key] = decodeConfigValue(value);
     }
     return { values, secretKeys };
 }
