@@ -31,6 +31,8 @@ export function applyProjectEnv(): void {
     // Refresh and destroy configure the providers from the state, before any
     // program runs; the deploy keys are written only by the program.
     set("PULUMI_RUN_PROGRAM", "true");
+    // Transpiled, not type-checked, on each run (scripts/lib.sh says why).
+    set("PULUMI_NODEJS_TRANSPILE_ONLY", "true");
     const passphraseFile = path.join(cache, "stacks", "passphrase");
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && fs.existsSync(passphraseFile)) set("PULUMI_CONFIG_PASSPHRASE_FILE", passphraseFile);
     const bins = [path.join(cache, "bin"), path.join(ROOT, "node_modules", ".bin")];

@@ -1,10 +1,12 @@
 /**
  * Rollouts over several devices (`edge-fleet rollout`), with the seed's
- * healthchecks: the wall time of a four-device rollout against a deploy of
- * the same change to one device, tv_api's downtime on each device during a
- * release change and during the rollback of a release that never turns
- * healthy, and the time from a SIGKILLed rollout to a converged stack.
- * The soak period is shortened to 10 s; everything else is the stack's default.
+ * healthchecks: the wall time of a ten-device rollout against a rollout of
+ * the same change to one device, with the default strategy (canary, then
+ * waves doubling) and with the canary followed by every other device in one
+ * wave; tv_api's downtime on each device during a release change and during
+ * the rollback of a release that never turns healthy, and the time from a
+ * SIGKILLed rollout to a converged stack. The soak period is shortened to
+ * 10 s; everything else is the stack's default.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,11 +18,11 @@ import { BenchContext, Figure, RoundResult, Scenario, ScenarioRun } from "../lib
 import { sleep } from "../lib/timing";
 
 const STACK = "bench-rollout";
-const DEVICES = (process.env.EDGE_FLEET_BENCH_ROLLOUT_DEVICES ?? "sim-edge-10,sim-edge-11,sim-edge-12,sim-edge-13").split(",");
+const DEVICES = (process.env.EDGE_FLEET_BENCH_ROLLOUT_DEVICES ?? "sim-edge-10,sim-edge-11,sim-edge-12,sim-edge-13,sim-edge-25,sim-edge-26,sim-edge-27,sim-edge-28,sim-edge-29,sim-edge-30").split(",");
 
 export const rolloutScenario: Scenario = {
     id: "rollout",
-    title: "Rollouts over four devices (canary, waves, health gate, rollback)",
+    title: "Rollouts over several devices (canary, waves, health gate, rollback)",
     columns: ["seconds"],
     create: (ctx) => new RolloutBench(ctx),
 };
@@ -52,7 +54,7 @@ class RolloutBench implements ScenarioRun {
         await this.cleanup();
     }
 
-    private async writeConfig(devices: readonly SimDevice[], tvApiTag: string): Promise<void> {
+    private async writeConfig(devices: readonly SimDevice[], tvApiTag: string, strategy: Readonly<Record<string, unknown>> = {}): Promise<void> {
         const doc = YAML.parse(fs.readFileSync(path.join(this.ctx.root, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
         const reg = this.devices[0]!.registry;
         const previous = fs.existsSync(this.configFile) ? (YAML.parse(fs.readFileSync(this.configFile, "utf8")) as { encryptionsalt?: string }) : {};
@@ -61,7 +63,7 @@ class RolloutBench implements ScenarioRun {
             "edge-fleet:registry": { ...(doc.config["edge-fleet:registry"] as object), server: reg.server, username: reg.username },
             "edge-fleet:release": { tag: "1.0.0", services: { tv_api: { tag: tvApiTag } } },
             "edge-fleet:devices": devices.map((d) => ({ name: d.name, host: d.host, port: d.port, user: d.user, hostPublicKey: d.hostPublicKey, videoStorageRoot: `/var/lib/edge-fleet-sim/${d.name}/bench` })),
-            "edge-fleet:rollout": { soakSeconds: 10 },
+            "edge-fleet:rollout": { soakSeconds: 10, ...strategy },
         };
         fs.writeFileSync(this.configFile, YAML.stringify({ ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}), config }, { lineWidth: 0 }), { mode: 0o600 });
         const scratch = fs.mkdtempSync(path.join(this.ctx.benchDir, "ws-"));
@@ -111,6 +113,10 @@ class RolloutBench implements ScenarioRun {
         let probes = this.probes(this.devices);
         const fleetRollout = await this.time("fleet-rollout-1.1.0", this.rolloutCommand(), dir);
         const changeDowntime = await Promise.all(probes.map((p) => p.stop()));
+        // The canary alone, then every other device in one wave, all at once.
+        const rest = this.devices.length - 1;
+        await this.writeConfig(this.devices, "1.0.0", { canary: 1, waveSize: Math.max(rest, 1), parallelDevices: Math.max(rest, 1) });
+        const twoStage = await this.time("fleet-rollout-two-stage-1.0.0", this.rolloutCommand(), dir);
 
         await this.writeConfig(this.devices, "1.1.0-unhealthy");
         probes = this.probes(this.devices.slice(0, 1));
@@ -118,7 +124,7 @@ class RolloutBench implements ScenarioRun {
         const rollbackDowntime = await Promise.all(probes.map((p) => p.stop()));
 
         // SIGKILL the rollout (and the Pulumi CLI under it) once the canary's tv_api is gone, then run it again.
-        await this.writeConfig(this.devices, "1.0.0");
+        await this.writeConfig(this.devices, "1.1.0");
         const started = startLogged(this.rolloutCommand(), path.join(dir, "fleet-rollout-killed.log"));
         const canary = this.devices[0]!;
         const before = await this.tvApiId(canary);
@@ -133,7 +139,8 @@ class RolloutBench implements ScenarioRun {
         const figures: Figure[] = [
             { id: "single-up", label: "one device: pulumi up of the change (tv_api 1.0.0 -> 1.1.0)", values: { seconds: singleUp } },
             { id: "single-rollout", label: "one device: rollout of the change", values: { seconds: singleRollout } },
-            { id: "fleet-rollout", label: `${this.devices.length} devices: rollout of the change`, values: { seconds: fleetRollout } },
+            { id: "fleet-rollout", label: `${this.devices.length} devices: rollout of the change (canary, waves doubling)`, values: { seconds: fleetRollout } },
+            { id: "fleet-rollout-two-stage", label: `${this.devices.length} devices: rollout, canary then the other ${rest} at once`, values: { seconds: twoStage } },
             { id: "downtime-change", label: "tv_api downtime per device, release change (longest)", values: { seconds: max(changeDowntime) } },
             { id: "rollback", label: "rollout of a release that never turns healthy, with rollback", values: { seconds: rollback } },
             { id: "downtime-rollback", label: "tv_api downtime on the canary, bad release and rollback", values: { seconds: max(rollbackDowntime) } },
@@ -142,7 +149,8 @@ class RolloutBench implements ScenarioRun {
         return {
             figures,
             notes: [
-                `${this.devices.length}-device rollout / one-device pulumi up of the same change: ${(fleetRollout / singleUp).toFixed(2)}`,
+                `${this.devices.length}-device rollout / one-device rollout of the same change: ${(fleetRollout / singleRollout).toFixed(2)} ` +
+                    `(canary, waves doubling), ${(twoStage / singleRollout).toFixed(2)} (canary, then the rest at once)`,
                 `tv_api downtime per device during the release change: ${changeDowntime.map((s) => `${s}s`).join(", ")}`,
             ],
             details: { changeDowntime, rollbackDowntime },
