@@ -57,7 +57,7 @@ export async function deployBatch(
         }
     };
     const targets = await deviceTargets(s, devices, allDevices);
-    const r = await upTargets(s, { targets, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
+    const r = await upTargets(s, { targets, devices: devices.length, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
     if (!r.ok && failed.size === 0) {
         // An error no resource owns (the program, the engine) fails every device
         // of the batch. When some device's resource failed, the update fails

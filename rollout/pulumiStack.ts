@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { redactBackendUrl } from "../backend";
 import { RawConfig } from "../config/model";
 import { Checkpoint } from "./state";
+import { engineParallelism } from "./strategy";
 
 const run = promisify(execFile);
 export const PROJECT = "edge-fleet";
@@ -109,6 +110,8 @@ export async function checkpoint(s: FleetStack): Promise<Checkpoint> {
 
 export interface UpRequest {
     readonly targets: readonly string[];
+    /** How many devices the targets cover (they may name several resources each). */
+    readonly devices: number;
     readonly onEvent: (e: EngineEvent) => void;
     /** File of device pins for a rollback (see config/read.ts). */
     readonly pinsFile?: string;
@@ -124,6 +127,7 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
                 // Children of a targeted component are its dependents: without
                 // this only the component itself would be updated.
                 targetDependents: true,
+                parallel: engineParallelism(r.devices),
                 refresh: true,
                 // The refresh dials the devices before the program has run;
                 // running it first writes the deploy keys ssh needs (ssh/keyFiles.ts).

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
 import { parseFleetConfig } from "../../config/parse";
 import { RolloutStrategy } from "../../config/rolloutStrategy";
-import { allowedFailures, batches, crossesAbortThreshold, derivedHealthTimeoutSeconds, planWaves } from "../../rollout/strategy";
+import { allowedFailures, batches, crossesAbortThreshold, derivedHealthTimeoutSeconds, engineParallelism, planWaves } from "../../rollout/strategy";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 const devices = (n: number) => Array.from({ length: n }, (_, i) => `dev-${String(i + 1).padStart(2, "0")}`);
@@ -104,6 +104,14 @@ describe("planWaves", () => {
             const all = planWaves(devices(n), strategy()).flatMap((w) => w.devices);
             expect(all).toEqual(devices(n));
         }
+    });
+});
+
+describe("engine parallelism", () => {
+    it("gives every device of a batch room for all of its containers to wait for health at once", () => {
+        expect(engineParallelism(1)).toBe(16);
+        expect(engineParallelism(10)).toBe(160);
+        expect(engineParallelism(0)).toBe(16);
     });
 });
 
