@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { redactBackendUrl } from "../backend";
+import { decodeConfigValue } from "../config/keys";
 import { RawConfig } from "../config/model";
 import { Checkpoint } from "./state";
 import { engineParallelism } from "./strategy";
@@ -81,7 +82,8 @@ export async function readStackConfig(s: FleetStack): Promise<RawConfig> {
     for (const [full, v] of Object.entries(all)) {
         if (!full.startsWith(`${PROJECT}:`)) continue;
         const key = full.slice(PROJECT.length + 1);
-        values[key] = v.objectValue !== undefined ? v.objectValue : scalar(v.value ?? "");
+        // Numbers and booleans arrive as text: decoded as the program decodes them.
+        values[key] = v.objectValue !== undefined ? v.objectValue : decodeConfigValue(v.value ?? "");
         if (v.secret) secretKeys.add(key);
     }
     return { values, secretKeys };
@@ -95,13 +97,6 @@ function jsonObject(text: string): object | undefined {
     } catch {
         return undefined;
     }
-}
-
-/** Numbers and booleans arrive as text, as they do in the program. */
-function scalar(v: string): unknown {
-    if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
-    if (v === "true" || v === "false") return v === "true";
-    return v;
 }
 
 export async function checkpoint(s: FleetStack): Promise<Checkpoint> {

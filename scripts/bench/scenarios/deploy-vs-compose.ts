@@ -38,28 +38,26 @@ interface Variant {
     /** The stack, and compose's project; one per variant, so two never meet on a device. */
     readonly stack: string;
     readonly project: string;
-    readonly device: (ctx: BenchContext) => string;
+    readonly device: string;
     readonly engine?: "current";
     /** Stack settings beyond the local stack's. */
     readonly settings?: Readonly<Record<string, unknown>>;
     readonly about: string;
 }
 
-export const deployVsCompose: Scenario = {
-    id: "deploy-vs-compose",
-    title: "Deploys to one device: this project against docker compose v2",
-    columns: ["pulumi", "compose"],
-    ratio: ["pulumi", "compose"],
-    create: (ctx) =>
-        new DeployVsCompose(ctx, {
-            stack: "bench",
-            project: "edge-fleet-bench",
-            device: (c) => c.device,
-            about:
-                "Cold deploys are dominated by the seed's healthcheck intervals along the dependency chain " +
-                "(playlist_manager: first check after 120 s), the same for both tools.",
-        }),
-};
+/** A comparison with compose, run as `variant` says; both tools' figures side by side, with their ratio. */
+function comparison(id: string, title: string, variant: (ctx: BenchContext) => Variant): Scenario {
+    return { id, title, columns: ["pulumi", "compose"], ratio: ["pulumi", "compose"], create: (ctx) => new DeployVsCompose(ctx, variant(ctx)) };
+}
+
+export const deployVsCompose = comparison("deploy-vs-compose", "Deploys to one device: this project against docker compose v2", (ctx) => ({
+    stack: "bench",
+    project: "edge-fleet-bench",
+    device: ctx.device,
+    about:
+        "Cold deploys are dominated by the seed's healthcheck intervals along the dependency chain " +
+        "(playlist_manager: first check after 120 s), the same for both tools.",
+}));
 
 /**
  * The same comparison on a device running a current Docker Engine (sim
@@ -68,25 +66,21 @@ export const deployVsCompose: Scenario = {
  * intervals in steady state, a check every second while a container starts.
  * The compose file carries the same start_interval.
  */
-export const deployVsComposeCurrentEngine: Scenario = {
-    id: "current-engine",
-    title: "Deploys to one device on a current Docker Engine, healthchecks every second while starting",
-    columns: ["pulumi", "compose"],
-    ratio: ["pulumi", "compose"],
-    create: (ctx) =>
-        new DeployVsCompose(ctx, {
-            stack: "bench-engine",
-            project: "edge-fleet-bench-engine",
-            device: () => process.env.EDGE_FLEET_BENCH_ENGINE_DEVICE ?? "sim-edge-09",
-            engine: "current",
-            settings: { "edge-fleet:healthcheckStartIntervalSeconds": 1 },
-            about: "Every healthcheck runs each second during its start period (start_interval), the steady-state intervals are the seed's.",
-        }),
-};
+export const deployVsComposeCurrentEngine = comparison(
+    "current-engine",
+    "Deploys to one device on a current Docker Engine, healthchecks every second while starting",
+    () => ({
+        stack: "bench-engine",
+        project: "edge-fleet-bench-engine",
+        device: process.env.EDGE_FLEET_BENCH_ENGINE_DEVICE ?? "sim-edge-09",
+        engine: "current",
+        settings: { "edge-fleet:healthcheckStartIntervalSeconds": 1 },
+        about: "Every healthcheck runs each second during its start period (start_interval), the steady-state intervals are the seed's.",
+    }),
+);
 
 class DeployVsCompose implements ScenarioRun {
     private readonly stack: BenchStack;
-    private readonly deviceName: string;
     private readonly composeFile: string;
     private readonly storageRoot: string;
     private readonly teardownLog: string;
@@ -94,26 +88,24 @@ class DeployVsCompose implements ScenarioRun {
     private api?: DockerApi;
     private compose?: Compose;
     private services = 0;
+    private engineVersion = "?";
 
     constructor(
         private readonly ctx: BenchContext,
         private readonly v: Variant,
     ) {
-        this.deviceName = v.device(ctx);
         this.stack = new BenchStack(ctx.root, v.stack, ctx.stackDir);
         this.composeFile = path.join(ctx.benchDir, `${v.project}.docker-compose.yml`);
-        this.storageRoot = `/var/lib/edge-fleet-sim/${this.deviceName}/${v.stack}`;
+        this.storageRoot = `/var/lib/edge-fleet-sim/${this.v.device}/${v.stack}`;
         this.teardownLog = path.join(ctx.benchDir, `${v.stack}.teardown.log`);
     }
 
     subtitle(): string {
         return (
-            `On ${this.deviceName}${this.services ? ` (${this.services} services)` : ""}, Docker Engine ${this.engineVersion}; ` +
+            `On ${this.v.device}${this.services ? ` (${this.services} services)` : ""}, Docker Engine ${this.engineVersion}; ` +
             `compose over ${this.device?.sshUrl}, as the Pulumi provider, from a compose file generated from the same plan. ${this.v.about}`
         );
     }
-
-    private engineVersion = "?";
 
     async tools(): Promise<Record<string, string>> {
         return { "docker compose": this.compose ? await this.compose.version() : "-" };
@@ -123,7 +115,7 @@ class DeployVsCompose implements ScenarioRun {
         // Built on the first run (about a minute and a half), cached after.
         const built = await check({ cmd: "bash", args: [path.join(this.ctx.root, "scripts", "toolchain.sh"), "compose"] }, true);
         const composeBin = built.trim().split("\n").pop()!;
-        this.device = await simDevice(this.ctx.root, this.deviceName, this.v.engine);
+        this.device = await simDevice(this.ctx.root, this.v.device, this.v.engine);
         this.api = DockerApi.fromHost(this.device.dockerHost);
         const v = await this.api.version();
         this.engineVersion = `${v.Version} (API ${v.ApiVersion})`;
@@ -139,7 +131,7 @@ class DeployVsCompose implements ScenarioRun {
     }
 
     private generateComposeFile(): number {
-        return writeComposeFile(this.stack.configFile, this.v.stack, this.deviceName, this.v.project, this.composeFile);
+        return writeComposeFile(this.stack.configFile, this.v.stack, this.v.device, this.v.project, this.composeFile);
     }
 
     /** Times a deploy until the stack's containers are all healthy (and tv_api runs `tag`, if given). */
