@@ -7,7 +7,7 @@
 import "./bin/compile-cache.cjs";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice } from "./components";
-import { loadFleet, readRolloutPins } from "./config/read";
+import { loadFleet, readLeftOutDevices, readRolloutPins } from "./config/read";
 import { devicesOfStack } from "./plan/shards";
 
 // Pulumi records the full call stack of every resource it registers, and
@@ -24,7 +24,9 @@ const { fleet, secrets } = loadFleet();
 const pins = readRolloutPins();
 // A fleet split into shard stacks: this stack declares its shard's devices only.
 const mine = new Set(devicesOfStack(stack, fleet.devices.map((d) => d.name), fleet.shards));
-const declared = fleet.devices.filter((d) => mine.has(d.name));
+// A rollout's batch leaves out the devices never deployed that it does not deploy.
+const leftOut = readLeftOutDevices(fleet.devices.map((d) => d.name));
+const declared = fleet.devices.filter((d) => mine.has(d.name) && !leftOut.has(d.name));
 
 const devices = declared.map(
     (device) =>

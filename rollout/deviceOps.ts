@@ -8,7 +8,8 @@ import { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
 import { FleetStack, PROJECT, checkpoint, upTargets } from "./pulumiStack";
-import { Checkpoint, deviceOfUrn, edgeDeviceUrn, stateContainers } from "./state";
+import { Checkpoint, deviceOfUrn, edgeDeviceUrn, stateContainers, stateNetworkIds } from "./state";
+import { LABEL_PREFIX } from "../config/defaults";
 
 export interface BatchOutcome {
     /** Devices where the engine changed something. */
@@ -27,37 +28,35 @@ export async function deployBatch(
 ): Promise<BatchOutcome> {
     const changed = new Set<string>();
     const failed = new Map<string, string>();
+    // Only this batch's devices: anything else the engine reports (another
+    // device's resource) is no device of the batch's doing.
+    const ofBatch = (urn: string) => {
+        const d = deviceOfUrn(urn, allDevices);
+        return d !== undefined && devices.includes(d) ? d : undefined;
+    };
     const onEvent = (e: EngineEvent) => {
         const pre = e.resourcePreEvent?.metadata;
         const done = e.resOutputsEvent?.metadata;
         const meta = pre ?? done;
-        if (meta) {
-            const d = deviceOfUrn(meta.urn, allDevices);
-            if (d && devices.includes(d)) {
-                if (!UNCHANGED_OPS.has(meta.op)) changed.add(d);
-                opts.onStep?.(d, meta.op, done !== undefined);
-            }
+        const d = meta ? ofBatch(meta.urn) : undefined;
+        if (meta && d) {
+            if (!UNCHANGED_OPS.has(meta.op)) changed.add(d);
+            opts.onStep?.(d, meta.op, done !== undefined);
         }
         const fail = e.resOpFailedEvent?.metadata;
-        if (fail) {
-            const d = deviceOfUrn(fail.urn, allDevices);
-            if (d && !failed.has(d)) failed.set(d, `${fail.op} of ${fail.urn.slice(fail.urn.lastIndexOf("::") + 2)} failed`);
-        }
+        const failedDevice = fail ? ofBatch(fail.urn) : undefined;
+        if (fail && failedDevice && !failed.has(failedDevice)) failed.set(failedDevice, `${fail.op} of ${fail.urn.slice(fail.urn.lastIndexOf("::") + 2)} failed`);
         const policy = e.policyEvent;
-        if (policy?.enforcementLevel === "mandatory" && policy.resourceUrn) {
-            // A rule the preview could not judge yet (a value known only now) refuses the resource here.
-            const d = deviceOfUrn(policy.resourceUrn, allDevices);
-            if (d && !failed.has(d)) failed.set(d, `refused by the policy pack: ${violationText(policy)}`);
-        }
+        const refusedDevice = policy?.enforcementLevel === "mandatory" && policy.resourceUrn ? ofBatch(policy.resourceUrn) : undefined;
+        // A rule the preview could not judge yet (a value known only now) refuses the resource here.
+        if (policy && refusedDevice && !failed.has(refusedDevice)) failed.set(refusedDevice, `refused by the policy pack: ${violationText(policy)}`);
         const diag = e.diagnosticEvent;
-        if (diag && diag.severity === "error" && diag.urn) {
-            const d = deviceOfUrn(diag.urn, allDevices);
-            // The diagnostic carries the provider's words; they replace the generic line above.
-            if (d && !failed.get(d)?.startsWith("refused by the policy pack")) failed.set(d, engineMessage(diag.message));
-        }
+        const diagDevice = diag?.severity === "error" && diag.urn ? ofBatch(diag.urn) : undefined;
+        // The diagnostic carries the provider's words; they replace the generic line above.
+        if (diag && diagDevice && !failed.get(diagDevice)?.startsWith("refused by the policy pack")) failed.set(diagDevice, engineMessage(diag.message));
     };
-    const targets = await deviceTargets(s, devices, allDevices);
-    const r = await upTargets(s, { targets, devices: devices.length, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
+    const scope = await batchScope(s, devices, allDevices);
+    const r = await upTargets(s, { ...scope, devices: devices.length, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
     if (!r.ok && failed.size === 0) {
         // An error no resource owns (the program, the engine) fails every device
         // of the batch. When some device's resource failed, the update fails
@@ -73,20 +72,34 @@ export async function deployBatch(
  * children follow with --target-dependents, including resources not created
  * yet) and every resource the state already holds for them, their providers
  * included, so that the refresh before the operation covers exactly them.
+ * `leaveOut`: the stack's other devices that the state holds nothing of. The
+ * program leaves them out of this run (EDGE_FLEET_LEAVE_OUT, config/read.ts):
+ * the engine creates a device's provider even when the device is not
+ * targeted, and fails on it because its parent component is not created, so
+ * a first deploy of any batch of a fleet would fail; and the policy pack
+ * would judge their never-declared containers as empty.
  */
-export async function deviceTargets(s: FleetStack, devices: readonly string[], allDevices: readonly string[]): Promise<string[]> {
+export async function batchScope(s: FleetStack, devices: readonly string[], allDevices: readonly string[]): Promise<{ targets: string[]; leaveOut: string[] }> {
     const cp = await checkpoint(s);
-    return [
-        ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
-        ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
-    ];
+    const inState = new Set((cp.resources ?? []).map((x) => deviceOfUrn(x.urn, allDevices)));
+    return {
+        targets: [
+            ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+            ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
+        ],
+        leaveOut: allDevices.filter((d) => !devices.includes(d) && !inState.has(d)),
+    };
 }
 
 /**
- * Removes containers of this stack on the device that the state does not
- * know: what a run killed between Docker's create and the engine's record
- * leaves behind. They carry our labels and the names the next `up` creates,
- * so they would only block it; data lives in bind mounts and volumes.
+ * Removes containers and networks of this stack on the device that the state
+ * does not know: what a killed run created without the state recording it.
+ * A rollout's `up` saves the state once at its end (PULUMI_SKIP_CHECKPOINTS,
+ * see pulumiStack.ts), so after a SIGKILL that is everything the run created.
+ * Containers carry our labels and the names the next `up` creates, so they
+ * would only block it (data lives in bind mounts and volumes); a network left
+ * behind would be created a second time under the same name, which Docker
+ * before API 1.44 allows, and containers could no longer join it by name.
  */
 export async function removeOrphans(shell: DeviceShell, stack: string, cp: Checkpoint, allDevices: readonly string[]): Promise<string[]> {
     const device = shell.device.name;
@@ -96,7 +109,24 @@ export async function removeOrphans(shell: DeviceShell, stack: string, cp: Check
         const r = await shell.run(["docker", "rm", "-f", o.id]);
         if (r.code !== 0) throw new Error(`could not remove container ${o.name} (${o.id.slice(0, 12)}) on ${device}: ${r.stderr.trim()}`);
     }
-    return orphans.map((o) => `${o.name} (${o.id.slice(0, 12)})`);
+    const knownNetworks = new Set(stateNetworkIds(cp, device, allDevices));
+    const networks = (await readNetworks(shell, stack)).filter((n) => !knownNetworks.has(n.id));
+    for (const n of networks) {
+        const r = await shell.run(["docker", "network", "rm", n.id]);
+        if (r.code !== 0) throw new Error(`could not remove network ${n.name} (${n.id.slice(0, 12)}) on ${device}: ${r.stderr.trim()}`);
+    }
+    return [...orphans.map((o) => `${o.name} (${o.id.slice(0, 12)})`), ...networks.map((n) => `network ${n.name} (${n.id.slice(0, 12)})`)];
+}
+
+/** The stack's networks on a device (each device's daemon holds only its own). */
+async function readNetworks(shell: DeviceShell, stack: string): Promise<{ id: string; name: string }[]> {
+    const r = await shell.run(["docker", "network", "ls", "--no-trunc", "--filter", `label=${LABEL_PREFIX}.stack=${stack}`, "--format", "{{.ID}} {{.Name}}"], 60);
+    if (r.code !== 0) throw new Error(`could not read networks on ${shell.device.name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return r.stdout
+        .split("\n")
+        .map((l) => l.trim().split(" "))
+        .filter(([id]) => id)
+        .map(([id, name]) => ({ id: id!, name: name ?? "" }));
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell, SshMaterial } from "./deviceShell";
-import { deviceTargets } from "./deviceOps";
+import { batchScope } from "./deviceOps";
+import { withLeftOut } from "./pulumiStack";
 import { STACKS_AT_ONCE, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { deviceOfUrn, resourceName } from "./state";
 
@@ -58,16 +59,19 @@ export async function findDrift(stackName: string, configFile: string | undefine
         };
         // A fleet split into shard stacks: each stack previews its own reachable devices.
         await mapBounded(groupByStack(stacks, reachable), STACKS_AT_ONCE, async ([s, devices]) => {
-            await s.stack.preview({
-                refresh: true,
-                // The deploy keys exist only while the program runs (ssh/keyFiles.ts).
-                runProgram: true,
-                targetDependents: true,
-                target: await deviceTargets(s, devices, names),
-                onEvent,
-                policyPacks: s.policyPacks,
-                ...(s.configFile ? { configFile: s.configFile } : {}),
-            });
+            const { targets, leaveOut } = await batchScope(s, devices, names);
+            await withLeftOut(s, leaveOut, () =>
+                s.stack.preview({
+                    refresh: true,
+                    // The deploy keys exist only while the program runs (ssh/keyFiles.ts).
+                    runProgram: true,
+                    targetDependents: true,
+                    target: targets,
+                    onEvent,
+                    policyPacks: s.policyPacks,
+                    ...(s.configFile ? { configFile: s.configFile } : {}),
+                }),
+            );
         });
         drift.sort((a, b) => a.device.localeCompare(b.device) || a.resource.localeCompare(b.resource));
         unreachable.sort((a, b) => a.device.localeCompare(b.device));

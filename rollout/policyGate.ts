@@ -7,8 +7,8 @@
  * device is not touched at all.
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { deviceTargets, violationText } from "./deviceOps";
-import { FleetStack } from "./pulumiStack";
+import { batchScope, violationText } from "./deviceOps";
+import { FleetStack, withLeftOut } from "./pulumiStack";
 import { deviceOfUrn } from "./state";
 
 /** Device to the mandatory violations of its resources; empty when the pack has nothing against the batch. */
@@ -18,17 +18,22 @@ export async function policyRefusals(s: FleetStack, devices: readonly string[], 
         const p = e.policyEvent;
         if (!p || p.enforcementLevel !== "mandatory") return;
         const d = p.resourceUrn ? deviceOfUrn(p.resourceUrn, allDevices) : undefined;
+        // Another device's resource is not this batch's to answer for.
+        if (d !== undefined && !devices.includes(d)) return;
         // A violation of no device's resource (the stack's) refuses the whole batch.
         for (const x of d ? [d] : devices) refused.set(x, [...(refused.get(x) ?? []), violationText(p)]);
     };
     try {
-        await s.stack.preview({
-            target: await deviceTargets(s, devices, allDevices),
-            targetDependents: true,
-            policyPacks: s.policyPacks,
-            onEvent,
-            ...(s.configFile ? { configFile: s.configFile } : {}),
-        });
+        const { targets, leaveOut } = await batchScope(s, devices, allDevices);
+        await withLeftOut(s, leaveOut, () =>
+            s.stack.preview({
+                target: targets,
+                targetDependents: true,
+                policyPacks: s.policyPacks,
+                onEvent,
+                ...(s.configFile ? { configFile: s.configFile } : {}),
+            }),
+        );
     } catch {
         // A preview that fails for another reason (a device that stopped
         // answering) decides nothing: the update reports that failure itself,

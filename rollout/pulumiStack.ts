@@ -105,6 +105,8 @@ export async function checkpoint(s: FleetStack): Promise<Checkpoint> {
 
 export interface UpRequest {
     readonly targets: readonly string[];
+    /** Devices the program leaves out of this run (deviceOps.ts batchScope). */
+    readonly leaveOut: readonly string[];
     /** How many devices the targets cover (they may name several resources each). */
     readonly devices: number;
     readonly onEvent: (e: EngineEvent) => void;
@@ -115,8 +117,17 @@ export interface UpRequest {
 
 export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: boolean; error?: string; result?: UpResult }> {
     if (r.pinsFile) s.workspace.envVars.EDGE_FLEET_PINS_FILE = r.pinsFile;
+    // The engine otherwise writes the whole state after every step, one step
+    // at a time, each waiting for its write: with ten devices (290 resources,
+    // 1.2 MB of state) 73% of the CLI's CPU and a 72 s update that takes 55 s
+    // without. Saved once at the end instead, also after a failed step or
+    // Ctrl-C; after a SIGKILL the state is as before the update, and the next
+    // rollout removes what the run created (removeOrphans) and refreshes the
+    // rest from the devices. A `pulumi up` run by hand keeps the default.
+    s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
     try {
         const result = await withStaleLockRecovery(s, () =>
+            withLeftOut(s, r.leaveOut, () =>
             s.stack.up({
                 target: [...r.targets],
                 // Children of a targeted component are its dependents: without
@@ -133,6 +144,7 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
                 policyPacks: s.policyPacks,
                 ...(s.configFile ? { configFile: s.configFile } : {}),
             }),
+            ),
         );
         return { ok: true, result };
     } catch (e) {
@@ -142,6 +154,17 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
         return { ok: false, error: String((e as Error).message ?? e) };
     } finally {
         delete s.workspace.envVars.EDGE_FLEET_PINS_FILE;
+        delete s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS;
+    }
+}
+
+/** Runs `op` with the program leaving these devices out (EDGE_FLEET_LEAVE_OUT; see batchScope in deviceOps.ts). */
+export async function withLeftOut<T>(s: FleetStack, leaveOut: readonly string[], op: () => Promise<T>): Promise<T> {
+    if (leaveOut.length > 0) s.workspace.envVars.EDGE_FLEET_LEAVE_OUT = leaveOut.join(",");
+    try {
+        return await op();
+    } finally {
+        delete s.workspace.envVars.EDGE_FLEET_LEAVE_OUT;
     }
 }
 

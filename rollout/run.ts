@@ -198,7 +198,7 @@ async function runStackBatch(ctx: RolloutContext, s: FleetStack, reachable: read
     const cp = await checkpoint(s);
     for (const d of reachable) {
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
-        if (removed.length > 0) progress.log(`${d}: removed container(s) left by an interrupted run: ${removed.join(", ")}`);
+        if (removed.length > 0) progress.log(`${d}: removed what an interrupted run left behind: ${removed.join(", ")}`);
     }
     const refused = await policyRefusals(s, reachable, ctx.names);
     for (const [d, why] of refused) set(d, { status: "failed", reason: `refused by the policy pack: ${why.join("; ")}`, finishedAt: new Date().toISOString() });

@@ -23,6 +23,7 @@ export interface Checkpoint {
 
 export const EDGE_DEVICE_TYPE = "edge-fleet:device:EdgeDevice";
 export const CONTAINER_TYPE = "docker:index/container:Container";
+export const NETWORK_TYPE = "docker:index/network:Network";
 
 export const resourceName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
@@ -45,6 +46,11 @@ export function stateContainers(cp: Checkpoint, device: string, devices: readonl
     return (cp.resources ?? [])
         .filter((r) => r.type === CONTAINER_TYPE && !r.delete && r.id && deviceOfUrn(r.urn, devices) === device)
         .map((r) => ({ urn: r.urn, name: typeof r.outputs?.name === "string" ? r.outputs.name : "", id: r.id! }));
+}
+
+/** Docker ids of the networks the state holds for a device. */
+export function stateNetworkIds(cp: Checkpoint, device: string, devices: readonly string[]): string[] {
+    return (cp.resources ?? []).filter((r) => r.type === NETWORK_TYPE && !r.delete && r.id && deviceOfUrn(r.urn, devices) === device).map((r) => r.id!);
 }
 
 export interface DeployedDevice {

@@ -217,6 +217,31 @@ describe("edge-fleet rollout over four devices", () => {
         expect(edgeFleet("drift", "--stack", STACK, "--config-file", stack.configFile).code).toBe(0);
     });
 
+    it("finishes a first deploy SIGKILLed once the canary's networks exist, creating no network or container twice", async () => {
+        const down = stack.destroy();
+        expect(down.code, down.stdout + down.stderr).toBe(0);
+        const canary = devices[0]!;
+        const ours = (d: SimDevice, ...what: string[]) => docker(d, ...what, "--filter", `label=edge-fleet.stack=${STACK}`).split(/\s+/).filter(Boolean);
+        const run = edgeFleetAsync("rollout", "--stack", STACK, "--config-file", stack.configFile, "--json");
+        await whileRunning(run, () =>
+            waitFor("the canary's networks and a first container", 300, () => ours(canary, "network", "ls", "-q").length === 2 && ours(canary, "ps", "-aq").length > 0, 0.2),
+        );
+        process.kill(-run.child.pid!, "SIGKILL");
+        await run.done;
+        reapOrphanPlugins();
+
+        const again = rollout();
+        expect(again.code, again.stdout + again.stderr).toBe(0);
+        for (const d of devices) {
+            const networks = docker(d, "network", "ls", "--filter", `label=edge-fleet.stack=${STACK}`, "--format", "{{.Name}}").split(/\s+/).filter(Boolean).sort();
+            expect(networks, d.name).toEqual(["vv_backend", "vv_control"]);
+            expect(ours(d, "ps", "-aq").length, d.name).toBe(CORE.length);
+            expect(healthOf(d), d.name).toEqual(allHealthy());
+        }
+        const preview = stack.preview("--expect-no-changes");
+        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    });
+
     it("keeps every file under the storage roots byte-identical through all of the above", () => {
         expect(archiveSums()).toEqual(archives);
         for (const sums of Object.values(archives)) expect(Object.keys(sums)).toHaveLength(5);

@@ -2,11 +2,12 @@
  * Rollouts over several devices (`edge-fleet rollout`), with the seed's
  * healthchecks: the wall time of a ten-device rollout against a rollout of
  * the same change to one device, with the default strategy (canary, then
- * waves doubling) and with the canary followed by every other device in one
- * wave; tv_api's downtime on each device during a release change and during
- * the rollback of a release that never turns healthy, and the time from a
- * SIGKILLed rollout to a converged stack. The soak period is shortened to
- * 10 s; everything else is the stack's default.
+ * waves doubling), with the canary followed by every other device in one
+ * wave, and with every device in one wave; tv_api's downtime on each device
+ * during a release change and during the rollback of a release that never
+ * turns healthy, and the time from a SIGKILLed rollout to a converged stack.
+ * The soak period is shortened to 10 s; everything else is the stack's
+ * default.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -117,6 +118,9 @@ class RolloutBench implements ScenarioRun {
         const rest = this.devices.length - 1;
         await this.writeConfig(this.devices, "1.0.0", { canary: 1, waveSize: Math.max(rest, 1), parallelDevices: Math.max(rest, 1) });
         const twoStage = await this.time("fleet-rollout-two-stage-1.0.0", this.rolloutCommand(), dir);
+        // Every device in one wave, no canary: what the fleet's size alone costs.
+        await this.writeConfig(this.devices, "1.1.0", { canary: 0, waveSize: this.devices.length, parallelDevices: this.devices.length });
+        const oneWave = await this.time("fleet-rollout-one-wave-1.1.0", this.rolloutCommand(), dir);
 
         await this.writeConfig(this.devices, "1.1.0-unhealthy");
         probes = this.probes(this.devices.slice(0, 1));
@@ -124,7 +128,7 @@ class RolloutBench implements ScenarioRun {
         const rollbackDowntime = await Promise.all(probes.map((p) => p.stop()));
 
         // SIGKILL the rollout (and the Pulumi CLI under it) once the canary's tv_api is gone, then run it again.
-        await this.writeConfig(this.devices, "1.1.0");
+        await this.writeConfig(this.devices, "1.0.0");
         const started = startLogged(this.rolloutCommand(), path.join(dir, "fleet-rollout-killed.log"));
         const canary = this.devices[0]!;
         const before = await this.tvApiId(canary);
@@ -141,6 +145,7 @@ class RolloutBench implements ScenarioRun {
             { id: "single-rollout", label: "one device: rollout of the change", values: { seconds: singleRollout } },
             { id: "fleet-rollout", label: `${this.devices.length} devices: rollout of the change (canary, waves doubling)`, values: { seconds: fleetRollout } },
             { id: "fleet-rollout-two-stage", label: `${this.devices.length} devices: rollout, canary then the other ${rest} at once`, values: { seconds: twoStage } },
+            { id: "fleet-rollout-one-wave", label: `${this.devices.length} devices: rollout, all in one wave`, values: { seconds: oneWave } },
             { id: "downtime-change", label: "tv_api downtime per device, release change (longest)", values: { seconds: max(changeDowntime) } },
             { id: "rollback", label: "rollout of a release that never turns healthy, with rollback", values: { seconds: rollback } },
             { id: "downtime-rollback", label: "tv_api downtime on the canary, bad release and rollback", values: { seconds: max(rollbackDowntime) } },
@@ -150,7 +155,7 @@ class RolloutBench implements ScenarioRun {
             figures,
             notes: [
                 `${this.devices.length}-device rollout / one-device rollout of the same change: ${(fleetRollout / singleRollout).toFixed(2)} ` +
-                    `(canary, waves doubling), ${(twoStage / singleRollout).toFixed(2)} (canary, then the rest at once)`,
+                    `(canary, waves doubling), ${(twoStage / singleRollout).toFixed(2)} (canary, then the rest at once), ${(oneWave / singleRollout).toFixed(2)} (all in one wave)`,
                 `tv_api downtime per device during the release change: ${changeDowntime.map((s) => `${s}s`).join(", ")}`,
             ],
             details: { changeDowntime, rollbackDowntime },

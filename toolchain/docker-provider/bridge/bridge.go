@@ -64,7 +64,7 @@ func defaultHost(context.Context, tfbridge.ComputeDefaultOptions) (interface{}, 
 // generator and the plugin, so both see exactly the same mapping.
 func Provider() tfbridge.ProviderInfo {
 	info := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(extendUpstream(fixUpstream(shim.NewProvider()))),
+		P:           shimv2.NewProvider(quietUpstream(extendUpstream(fixUpstream(shim.NewProvider())))),
 		Name:        pkg,
 		Version:     Version,
 		Description: "A Pulumi package for interacting with Docker in Pulumi programs",

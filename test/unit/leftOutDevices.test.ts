@@ -1,0 +1,45 @@
+/**
+ * A rollout batch's program run leaves out the devices of which the state
+ * holds nothing and that the batch does not deploy (rollout/deviceOps.ts
+ * batchScope): without that, the engine fails a first deploy of any batch on
+ * the providers of the fleet's other devices.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { readLeftOutDevices } from "../../config/read";
+import { CONTAINER, byType, runProgram, stackConfig } from "./harness";
+
+describe("EDGE_FLEET_LEAVE_OUT", () => {
+    beforeEach(() => {
+        vi.resetModules();
+    });
+    afterEach(() => {
+        delete process.env.EDGE_FLEET_LEAVE_OUT;
+    });
+
+    it("is read as a set of device names; unset or empty leaves nothing out", () => {
+        expect([...readLeftOutDevices(["a", "b", "c"])]).toEqual([]);
+        process.env.EDGE_FLEET_LEAVE_OUT = "";
+        expect([...readLeftOutDevices(["a", "b", "c"])]).toEqual([]);
+        process.env.EDGE_FLEET_LEAVE_OUT = "c,a";
+        expect([...readLeftOutDevices(["a", "b", "c"])].sort()).toEqual(["a", "c"]);
+    });
+
+    it("refuses a name the stack file does not declare, naming it", () => {
+        process.env.EDGE_FLEET_LEAVE_OUT = "a,site-z";
+        expect(() => readLeftOutDevices(["a", "b"])).toThrow("EDGE_FLEET_LEAVE_OUT names site-z, which the stack file does not declare");
+    });
+
+    it("makes the program declare no provider, network, image or container of a left-out device, and every one of the others", async () => {
+        const values = stackConfig("Pulumi.edge-x86.yaml");
+        const first = (values.devices as Record<string, unknown>[])[0]!;
+        const devices = [first, { ...first, name: "x86-depot-02", host: "192.0.2.52" }, { ...first, name: "x86-depot-03", host: "192.0.2.53" }] as { name: string }[];
+        values.devices = devices;
+        const [kept, left] = [devices[0]!.name, devices[1]!.name];
+        process.env.EDGE_FLEET_LEAVE_OUT = left;
+        const { resources, outputs } = await runProgram(values, { stack: "edge-x86" });
+        expect(resources.filter((r) => r.name === left || r.name.startsWith(`${left}-`))).toEqual([]);
+        expect(byType(resources, "pulumi:providers:docker").map((r) => r.name)).toEqual(devices.filter((d) => d.name !== left).map((d) => `${d.name}-docker`));
+        expect(byType(resources, CONTAINER).filter((r) => r.name.startsWith(`${kept}-`)).length).toBeGreaterThan(0);
+        expect((outputs.deviceOutputs as { device: string }[]).map((d) => d.device)).not.toContain(left);
+    });
+});
