@@ -61,8 +61,10 @@ pg_start() {
     fi
     if ! probe; then
         log "starting PostgreSQL on $PG_HOST:$PG_PORT"
+        # 9>&-: the server must not inherit (and so hold) the lock, or the
+        # next `up` would wait for it until the server stops.
         as_postgres "$(pg_bin pg_ctl)" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_SOCKET_DIR" start >/dev/null ||
+            -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_SOCKET_DIR" start >/dev/null 9>&- ||
             { tail -n 20 "$PG_LOG" >&2 || true; die "PostgreSQL did not start"; }
     fi
     # The role and its database; the password is set on every start from the
