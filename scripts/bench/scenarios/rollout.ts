@@ -109,7 +109,8 @@ class RolloutBench implements ScenarioRun {
 
         // Four devices.
         await this.writeConfig(this.devices, "1.0.0");
-        await this.time("fleet-initial", this.pulumi("up", "--yes", "--suppress-progress"), dir);
+        // --parallel as the README advises for a plain `up` of several devices.
+        await this.time("fleet-initial", this.pulumi("up", "--yes", "--suppress-progress", "--parallel", String(16 * this.devices.length)), dir);
         await this.writeConfig(this.devices, "1.1.0");
         let probes = this.probes(this.devices);
         const fleetRollout = await this.time("fleet-rollout-1.1.0", this.rolloutCommand(), dir);
