@@ -55,15 +55,13 @@ export function readRolloutPins(): Readonly<Record<string, { fleet: FleetConfig 
  * Devices this run of the program leaves out: set only by `edge-fleet
  * rollout`, `preview` of a batch and `drift` (EDGE_FLEET_LEAVE_OUT, names
  * separated by commas), for devices outside the batch of which the state holds
- * nothing (rollout/deviceOps.ts batchScope says why). A name the fleet does
- * not declare is an error: it would mean the rollout and the stack file
- * disagree about the fleet.
+ * nothing (rollout/deviceOps.ts batchScope says why). The list covers the
+ * whole fleet; a shard stack's file declares its own devices only, so the
+ * names it does not declare are another shard's and are ignored.
  */
 export function readLeftOutDevices(declared: readonly string[]): ReadonlySet<string> {
-    const names = (process.env.EDGE_FLEET_LEAVE_OUT ?? "").split(",").filter((n) => n !== "");
-    const unknown = names.filter((n) => !declared.includes(n));
-    if (unknown.length > 0) throw new Error(`EDGE_FLEET_LEAVE_OUT names ${unknown.join(", ")}, which the stack file does not declare`);
-    return new Set(names);
+    const names = (process.env.EDGE_FLEET_LEAVE_OUT ?? "").split(",");
+    return new Set(names.filter((n) => declared.includes(n)));
 }
 
 /** Parses and validates the stack before any resource is registered; throws ConfigError. */
