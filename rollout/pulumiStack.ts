@@ -128,22 +128,22 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
     try {
         const result = await withStaleLockRecovery(s, () =>
             withLeftOut(s, r.leaveOut, () =>
-            s.stack.up({
-                target: [...r.targets],
-                // Children of a targeted component are its dependents: without
-                // this only the component itself would be updated.
-                targetDependents: true,
-                parallel: engineParallelism(r.devices),
-                refresh: true,
-                // The refresh dials the devices before the program has run;
-                // running it first writes the deploy keys ssh needs (ssh/keyFiles.ts).
-                runProgram: true,
-                continueOnError: true,
-                onEvent: r.onEvent,
-                message: r.message,
-                policyPacks: s.policyPacks,
-                ...(s.configFile ? { configFile: s.configFile } : {}),
-            }),
+                s.stack.up({
+                    target: [...r.targets],
+                    // Children of a targeted component are its dependents: without
+                    // this only the component itself would be updated.
+                    targetDependents: true,
+                    parallel: engineParallelism(r.devices),
+                    refresh: true,
+                    // The refresh dials the devices before the program has run;
+                    // running it first writes the deploy keys ssh needs (ssh/keyFiles.ts).
+                    runProgram: true,
+                    continueOnError: true,
+                    onEvent: r.onEvent,
+                    message: r.message,
+                    policyPacks: s.policyPacks,
+                    ...(s.configFile ? { configFile: s.configFile } : {}),
+                }),
             ),
         );
         return { ok: true, result };
