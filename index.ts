@@ -9,14 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice } from "./components";
 import { loadFleet, readLeftOutDevices, readRolloutPins } from "./config/read";
 import { devicesOfStack } from "./plan/shards";
+import { trimRuntime } from "./program/runtime";
 
-// Pulumi records the full call stack of every resource it registers, and
-// ts-node's source-map hook maps each of those frames back to TypeScript: on
-// a 20-device preview that was a third of the program's CPU time, growing with
-// the fleet. V8's own formatting is enough for the positions Pulumi records;
-// an error's stack then points into the transpiled program (same files, lines
-// close to the source) instead of the exact TypeScript line.
-Reflect.deleteProperty(Error, "prepareStackTrace");
+// Before any resource: what the runtime does per resource that nobody reads.
+trimRuntime();
 
 const stack = pulumi.getStack();
 const { fleet, secrets } = loadFleet();

@@ -22,9 +22,12 @@ const CONTAINER_TYPE = "docker:index/container:Container";
  * Adds the container's pids limit to its registered inputs. Our docker
  * provider takes `pidsLimit` (its bridge adds it to the container), but the
  * @pulumi/docker 5.2.0 Container class copies only the inputs it knows into
- * the registration and would drop it; a transform runs on what is registered.
+ * the registration and would drop it. A transformation runs in the program
+ * on what is registered; a `transforms` entry did the same through a callback
+ * from the engine, one gRPC round trip per container (a sixth of the
+ * program's CPU in a fleet preview).
  */
-function withPidsLimit(limit: number): pulumi.ResourceTransform {
+function withPidsLimit(limit: number): pulumi.ResourceTransformation {
     return (a) => (a.type === CONTAINER_TYPE ? { props: { ...a.props, pidsLimit: limit }, opts: a.opts } : undefined);
 }
 
@@ -136,7 +139,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 dependsOn: [this.image, ...args.after],
                 deleteBeforeReplace: true,
                 // A changed limit is applied to the running container, not by replacing it.
-                transforms: [withPidsLimit(s.pidsLimit)],
+                transformations: [withPidsLimit(s.pidsLimit)],
             },
         );
         this.registerOutputs({ containerId: this.container.id, repoDigest: this.repoDigest });

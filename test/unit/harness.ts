@@ -52,14 +52,8 @@ export async function runProgram(
     process.env.EDGE_FLEET_SSH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "edge-fleet-ssh-"));
     await pulumi.runtime.setMocks(
         {
-            async newResource(args) {
-                // The engine runs a resource's transforms before it registers
-                // the inputs; the mock monitor leaves that to the mocks.
-                let inputs = args.inputs;
-                for (const t of args.transforms ?? []) {
-                    const r = await t({ custom: args.custom ?? true, type: args.type, name: args.name, props: inputs, opts: {} });
-                    if (r) inputs = r.props as Record<string, any>;
-                }
+            newResource(args) {
+                const inputs = args.inputs;
                 resources.push({ type: args.type, name: args.name, inputs, provider: args.provider });
                 const state: Record<string, unknown> = { ...inputs };
                 if (args.type === "docker:index/remoteImage:RemoteImage") {
@@ -76,7 +70,14 @@ export async function runProgram(
     const all = { sshPrivateKey: TEST_PRIVATE_KEY, registryToken: TEST_REGISTRY_TOKEN, ...values };
     const secretKeys = opts.secrets === false ? [] : ["sshPrivateKey", "registryToken", ...(opts.extraSecretKeys ?? [])];
     pulumi.runtime.setAllConfig(toPulumiConfig(all), secretKeys.map((k) => projectKey(k)));
-    const module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
+    // The program turns stack traces off for its own process (program/runtime.ts); the tests keep theirs.
+    const depth = Error.stackTraceLimit;
+    let module: Record<string, pulumi.Output<unknown>>;
+    try {
+        module = (await import(path.join(ROOT, "index.ts"))) as Record<string, pulumi.Output<unknown>>;
+    } finally {
+        Error.stackTraceLimit = depth;
+    }
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(module)) outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v) : v;
     // Components register their outputs after those resolve; let that finish
