@@ -7,7 +7,7 @@
 import { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
-import { FleetStack, PROJECT, checkpoint, upTargets } from "./pulumiStack";
+import { FleetStack, PROJECT, upTargets } from "./pulumiStack";
 import { Checkpoint, deviceOfUrn, edgeDeviceUrn, stateContainers, stateNetworkIds } from "./state";
 import { LABEL_PREFIX } from "../config/defaults";
 
@@ -18,10 +18,17 @@ export interface BatchOutcome {
     readonly failed: ReadonlyMap<string, string>;
 }
 
+export interface BatchScope {
+    readonly targets: string[];
+    readonly leaveOut: string[];
+}
+
 const UNCHANGED_OPS = new Set(["same", "read", "refresh", "discard", "remove-pending-replace"]);
 
+/** `cp`: the stack's state before this update (batchScope). */
 export async function deployBatch(
     s: FleetStack,
+    cp: Checkpoint,
     devices: readonly string[],
     allDevices: readonly string[],
     opts: { message: string; pinsFile?: string; onStep?: (device: string, op: string, done: boolean) => void },
@@ -55,7 +62,7 @@ export async function deployBatch(
         // The diagnostic carries the provider's words; they replace the generic line above.
         if (diag && diagDevice && !failed.get(diagDevice)?.startsWith("refused by the policy pack")) failed.set(diagDevice, engineMessage(diag.message));
     };
-    const scope = await batchScope(s, devices, allDevices);
+    const scope = batchScope(cp, s.name, devices, allDevices);
     const r = await upTargets(s, { ...scope, devices: devices.length, onEvent, message: opts.message, ...(opts.pinsFile ? { pinsFile: opts.pinsFile } : {}) });
     if (!r.ok && failed.size === 0) {
         // An error no resource owns (the program, the engine) fails every device
@@ -77,14 +84,15 @@ export async function deployBatch(
  * the engine creates a device's provider even when the device is not
  * targeted, and fails on it because its parent component is not created, so
  * a first deploy of any batch of a fleet would fail; and the policy pack
- * would judge their never-declared containers as empty.
+ * would judge their never-declared containers as empty. `cp` is the stack's
+ * state as the caller last read it (an export takes about a second): valid
+ * until an update changes the state.
  */
-export async function batchScope(s: FleetStack, devices: readonly string[], allDevices: readonly string[]): Promise<{ targets: string[]; leaveOut: string[] }> {
-    const cp = await checkpoint(s);
+export function batchScope(cp: Checkpoint, stack: string, devices: readonly string[], allDevices: readonly string[]): BatchScope {
     const inState = new Set((cp.resources ?? []).map((x) => deviceOfUrn(x.urn, allDevices)));
     return {
         targets: [
-            ...devices.map((d) => edgeDeviceUrn(s.name, PROJECT, d)),
+            ...devices.map((d) => edgeDeviceUrn(stack, PROJECT, d)),
             ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
         ],
         leaveOut: allDevices.filter((d) => !devices.includes(d) && !inState.has(d)),

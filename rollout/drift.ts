@@ -6,7 +6,7 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { batchScope } from "./deviceOps";
-import { withLeftOut } from "./pulumiStack";
+import { checkpoint, leftOutEnv, withEnv } from "./pulumiStack";
 import { STACKS_AT_ONCE, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { deviceOfUrn, resourceName } from "./state";
 
@@ -59,8 +59,8 @@ export async function findDrift(stackName: string, configFile: string | undefine
         };
         // A fleet split into shard stacks: each stack previews its own reachable devices.
         await mapBounded(groupByStack(stacks, reachable), STACKS_AT_ONCE, async ([s, devices]) => {
-            const { targets, leaveOut } = await batchScope(s, devices, names);
-            await withLeftOut(s, leaveOut, () =>
+            const { targets, leaveOut } = batchScope(await checkpoint(s), s.name, devices, names);
+            await withEnv(s, leftOutEnv(leaveOut), () =>
                 s.stack.preview({
                     refresh: true,
                     // The deploy keys exist only while the program runs (ssh/keyFiles.ts).

@@ -8,11 +8,11 @@
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { batchScope, violationText } from "./deviceOps";
-import { FleetStack, withLeftOut } from "./pulumiStack";
-import { deviceOfUrn } from "./state";
+import { FleetStack, leftOutEnv, withEnv } from "./pulumiStack";
+import { Checkpoint, deviceOfUrn } from "./state";
 
 /** Device to the mandatory violations of its resources; empty when the pack has nothing against the batch. */
-export async function policyRefusals(s: FleetStack, devices: readonly string[], allDevices: readonly string[]): Promise<Map<string, string[]>> {
+export async function policyRefusals(s: FleetStack, cp: Checkpoint, devices: readonly string[], allDevices: readonly string[]): Promise<Map<string, string[]>> {
     const refused = new Map<string, string[]>();
     const onEvent = (e: EngineEvent) => {
         const p = e.policyEvent;
@@ -24,8 +24,8 @@ export async function policyRefusals(s: FleetStack, devices: readonly string[], 
         for (const x of d ? [d] : devices) refused.set(x, [...(refused.get(x) ?? []), violationText(p)]);
     };
     try {
-        const { targets, leaveOut } = await batchScope(s, devices, allDevices);
-        await withLeftOut(s, leaveOut, () =>
+        const { targets, leaveOut } = batchScope(cp, s.name, devices, allDevices);
+        await withEnv(s, leftOutEnv(leaveOut), () =>
             s.stack.preview({
                 target: targets,
                 targetDependents: true,

@@ -116,7 +116,6 @@ export interface UpRequest {
 }
 
 export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: boolean; error?: string; result?: UpResult }> {
-    if (r.pinsFile) s.workspace.envVars.EDGE_FLEET_PINS_FILE = r.pinsFile;
     // The engine otherwise writes the whole state after every step, one step
     // at a time, each waiting for its write: with ten devices (290 resources,
     // 1.2 MB of state) 73% of the CLI's CPU and a 72 s update that takes 55 s
@@ -124,10 +123,10 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
     // Ctrl-C; after a SIGKILL the state is as before the update, and the next
     // rollout removes what the run created (removeOrphans) and refreshes the
     // rest from the devices. A `pulumi up` run by hand keeps the default.
-    s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
+    const env = { PULUMI_SKIP_CHECKPOINTS: "true", EDGE_FLEET_PINS_FILE: r.pinsFile, ...leftOutEnv(r.leaveOut) };
     try {
         const result = await withStaleLockRecovery(s, () =>
-            withLeftOut(s, r.leaveOut, () =>
+            withEnv(s, env, () =>
                 s.stack.up({
                     target: [...r.targets],
                     // Children of a targeted component are its dependents: without
@@ -152,19 +151,26 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
         // so no device failed; the whole run has to stop (run.ts).
         if (e instanceof StackLockedError) throw e;
         return { ok: false, error: String((e as Error).message ?? e) };
-    } finally {
-        delete s.workspace.envVars.EDGE_FLEET_PINS_FILE;
-        delete s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS;
     }
 }
 
-/** Runs `op` with the program leaving these devices out (EDGE_FLEET_LEAVE_OUT; see batchScope in deviceOps.ts). */
-export async function withLeftOut<T>(s: FleetStack, leaveOut: readonly string[], op: () => Promise<T>): Promise<T> {
-    if (leaveOut.length > 0) s.workspace.envVars.EDGE_FLEET_LEAVE_OUT = leaveOut.join(",");
+/** The program leaves these devices out of the run (config/read.ts; see batchScope in deviceOps.ts). */
+export function leftOutEnv(leaveOut: readonly string[]): { EDGE_FLEET_LEAVE_OUT?: string } {
+    return leaveOut.length > 0 ? { EDGE_FLEET_LEAVE_OUT: leaveOut.join(",") } : {};
+}
+
+/**
+ * Runs `op` with these variables in the environment of the stack's Pulumi
+ * CLI (and so of its program and plugins); undefined ones are left unset.
+ * The workspace is the stack's own, and a stack runs one operation at a time.
+ */
+export async function withEnv<T>(s: FleetStack, vars: Readonly<Record<string, string | undefined>>, op: () => Promise<T>): Promise<T> {
+    const set = Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined);
+    for (const [k, v] of set) s.workspace.envVars[k] = v;
     try {
         return await op();
     } finally {
-        delete s.workspace.envVars.EDGE_FLEET_LEAVE_OUT;
+        for (const [k] of set) delete s.workspace.envVars[k];
     }
 }
 

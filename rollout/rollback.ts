@@ -42,7 +42,7 @@ export async function rollBack(ctx: RolloutContext, devices: readonly string[]):
         const causes = new Map(targets.map((d) => [d, { reason: record.devices[d]!.reason, problems: record.devices[d]!.problems }]));
         // Each shard stack's devices go back through that stack's own update.
         const parts = await mapBounded(groupByStack(ctx.stacks, targets), STACKS_AT_ONCE, async ([s, ds]) => {
-            const outcome = await deployBatch(s, ds, ctx.names, { message: `edge-fleet rollout ${record.id}: rollback of ${ds.join(", ")}`, pinsFile });
+            const outcome = await deployBatch(s, await checkpoint(s), ds, ctx.names, { message: `edge-fleet rollout ${record.id}: rollback of ${ds.join(", ")}`, pinsFile });
             await gateDevices(ctx, ds, outcome, false);
             return { devices: ds, after: await checkpoint(s) };
         });

@@ -200,11 +200,12 @@ async function runStackBatch(ctx: RolloutContext, s: FleetStack, reachable: read
         const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
         if (removed.length > 0) progress.log(`${d}: removed what an interrupted run left behind: ${removed.join(", ")}`);
     }
-    const refused = await policyRefusals(s, reachable, ctx.names);
+    // The state does not change before the update below: one export serves the orphan check, the policy preview and the update.
+    const refused = await policyRefusals(s, cp, reachable, ctx.names);
     for (const [d, why] of refused) set(d, { status: "failed", reason: `refused by the policy pack: ${why.join("; ")}`, finishedAt: new Date().toISOString() });
     const allowed = reachable.filter((d) => !refused.has(d));
     if (allowed.length === 0) return;
-    const outcome = await deployBatch(s, allowed, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${allowed.join(", ")}` });
+    const outcome = await deployBatch(s, cp, allowed, ctx.names, { message: `edge-fleet rollout ${record.id}: wave ${waveIndex}: ${allowed.join(", ")}` });
     if (ctx.stopRequested() && outcome.failed.size > 0) {
         // Ctrl-C reaches the Pulumi CLI too, which cancels after the operations
         // in flight: that is an interruption, not a failed release, so no

@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readLeftOutDevices } from "../../config/read";
+import { batchScope } from "../../rollout/deviceOps";
+import { Checkpoint } from "../../rollout/state";
 import { CONTAINER, byType, runProgram, stackConfig } from "./harness";
 
 describe("EDGE_FLEET_LEAVE_OUT", () => {
@@ -41,5 +43,21 @@ describe("EDGE_FLEET_LEAVE_OUT", () => {
         expect(byType(resources, "pulumi:providers:docker").map((r) => r.name)).toEqual(devices.filter((d) => d.name !== left).map((d) => `${d.name}-docker`));
         expect(byType(resources, CONTAINER).filter((r) => r.name.startsWith(`${kept}-`)).length).toBeGreaterThan(0);
         expect((outputs.deviceOutputs as { device: string }[]).map((d) => d.device)).not.toContain(left);
+    });
+
+    it("is, for a batch, the fleet's devices the state holds nothing of, outside the batch; the targets are the batch's components and whatever the state holds of them", () => {
+        const urn = (type: string, name: string) => `urn:pulumi:edge-x86::edge-fleet::${type}::${name}`;
+        const cp: Checkpoint = {
+            resources: [
+                { urn: urn("edge-fleet:device:EdgeDevice", "dev-1"), type: "edge-fleet:device:EdgeDevice" },
+                { urn: urn("edge-fleet:device:EdgeDevice$pulumi:providers:docker", "dev-1-docker"), type: "pulumi:providers:docker" },
+                { urn: urn("edge-fleet:device:EdgeDevice", "dev-3"), type: "edge-fleet:device:EdgeDevice" },
+            ],
+        };
+        const all = ["dev-1", "dev-2", "dev-3", "dev-4"];
+        expect(batchScope(cp, "edge-x86", ["dev-1", "dev-2"], all)).toEqual({
+            targets: [urn("edge-fleet:device:EdgeDevice", "dev-1"), urn("edge-fleet:device:EdgeDevice", "dev-2"), cp.resources![0]!.urn, cp.resources![1]!.urn],
+            leaveOut: ["dev-4"],
+        });
     });
 });

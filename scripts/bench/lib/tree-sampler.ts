@@ -62,6 +62,9 @@ function kindOf(comm: string, pid: number): string {
     if (/edge-fleet\.cjs|cli\/main/.test(cmdline)) return "edge-fleet";
     return /cmd\/run/.test(cmdline) ? "program" : kind;
 }
+/** Kinds a process may show before, or after, it can be told apart. */
+const GENERIC_KINDS = new Set(["node", "bash", "?"]);
+
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on Linux. */
 const TICKS_PER_SECOND = 100;
 
@@ -88,7 +91,11 @@ export function sampleTree(rootPid: number, o: TreeSamplerOptions = {}): TreeSam
             queue.push(...(kids.get(pid) ?? []));
             const status = readOrNull(`/proc/${pid}/status`);
             if (status === null) continue;
-            const kind = kindOf(/^Name:\s*(.*)$/m.exec(status)?.[1] ?? "?", pid);
+            // A process keeps the kind it was told apart as: an exiting one (a
+            // zombie) has no command line and would count as plain node. The
+            // policy pack starts as bash, which then runs Node in its place.
+            const known = cpuTicks.get(pid)?.kind;
+            const kind = known !== undefined && !GENERIC_KINDS.has(known) ? known : kindOf(/^Name:\s*(.*)$/m.exec(status)?.[1] ?? "?", pid);
             // Kernel threads and zombies have no VmRSS: they hold no memory of their own.
             const kib = Number(/^VmRSS:\s*(\d+)/m.exec(status)?.[1] ?? 0);
             processes++;
