@@ -2,9 +2,10 @@
  * What the Pulumi program's Node.js process does per resource that nobody
  * reads, turned off before the first resource is declared. Each of these was
  * found in a CPU profile of the program during a 25-device preview (about 750
- * resources) and grows with the fleet; the three together took a 50-device
- * preview from 39 s to 30 s on 2 cores (README, "Fleets of hundreds of
- * devices"), and they apply to every `pulumi up` as well.
+ * resources) and grows with the fleet. With the pids limit's transformation
+ * (components/serviceContainer.ts), they took a 50-device preview from 39 s
+ * to 30 s on 2 cores (README, "Fleets of hundreds of devices"); they apply
+ * to every `pulumi up` as well.
  */
 import * as pulumi from "@pulumi/pulumi";
 
