@@ -33,6 +33,11 @@ export function readRawConfig(project: string = pulumi.getProject()): RawConfig 
     return { values, secretKeys };
 }
 
+/** Set by the rollout for the run of a rollback: the file of device pins (readRolloutPins). */
+export const PINS_FILE_ENV = "EDGE_FLEET_PINS_FILE";
+/** Set by the rollout for the run of a batch: devices the program leaves out (readLeftOutDevices). */
+export const LEAVE_OUT_ENV = "EDGE_FLEET_LEAVE_OUT";
+
 /**
  * Devices a rollback puts back on what they ran before: device name to the
  * snapshot recorded in the state (plan/deviceSnapshot.ts). Set only by
@@ -40,7 +45,7 @@ export function readRawConfig(project: string = pulumi.getProject()): RawConfig 
  * EDGE_FLEET_PINS_FILE; the stack file stays the declared target.
  */
 export function readRolloutPins(): Readonly<Record<string, { fleet: FleetConfig }>> {
-    const file = process.env.EDGE_FLEET_PINS_FILE;
+    const file = process.env[PINS_FILE_ENV];
     if (!file) return {};
     const pins = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { fleet: FleetConfig }>;
     for (const [name, pin] of Object.entries(pins)) {
@@ -60,8 +65,13 @@ export function readRolloutPins(): Readonly<Record<string, { fleet: FleetConfig 
  * names it does not declare are another shard's and are ignored.
  */
 export function readLeftOutDevices(declared: readonly string[]): ReadonlySet<string> {
-    const names = (process.env.EDGE_FLEET_LEAVE_OUT ?? "").split(",");
+    const names = (process.env[LEAVE_OUT_ENV] ?? "").split(",");
     return new Set(names.filter((n) => declared.includes(n)));
+}
+
+/** The environment that makes readLeftOutDevices return these names; nothing when there are none. */
+export function leftOutEnv(leaveOut: readonly string[]): Record<string, string> {
+    return leaveOut.length > 0 ? { [LEAVE_OUT_ENV]: leaveOut.join(",") } : {};
 }
 
 /** Parses and validates the stack before any resource is registered; throws ConfigError. */

@@ -89,11 +89,13 @@ export async function deployBatch(
  * until an update changes the state.
  */
 export function batchScope(cp: Checkpoint, stack: string, devices: readonly string[], allDevices: readonly string[]): BatchScope {
-    const inState = new Set((cp.resources ?? []).map((x) => deviceOfUrn(x.urn, allDevices)));
+    // Each resource's device once: deviceOfUrn compares the name with every device of the fleet.
+    const owned = (cp.resources ?? []).map((x) => ({ urn: x.urn, device: deviceOfUrn(x.urn, allDevices) }));
+    const inState = new Set(owned.map((x) => x.device));
     return {
         targets: [
             ...devices.map((d) => edgeDeviceUrn(stack, PROJECT, d)),
-            ...(cp.resources ?? []).filter((x) => devices.includes(deviceOfUrn(x.urn, allDevices) ?? "")).map((x) => x.urn),
+            ...owned.filter((x) => x.device !== undefined && devices.includes(x.device)).map((x) => x.urn),
         ],
         leaveOut: allDevices.filter((d) => !devices.includes(d) && !inState.has(d)),
     };

@@ -6,7 +6,8 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell, SshMaterial } from "./deviceShell";
 import { batchScope } from "./deviceOps";
-import { checkpoint, leftOutEnv, withEnv } from "./pulumiStack";
+import { leftOutEnv } from "../config/read";
+import { checkpoint, withEnv } from "./pulumiStack";
 import { STACKS_AT_ONCE, groupByStack, mapBounded, openFleetStacks } from "./shardStacks";
 import { deviceOfUrn, resourceName } from "./state";
 

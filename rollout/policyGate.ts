@@ -8,7 +8,8 @@
  */
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { batchScope, violationText } from "./deviceOps";
-import { FleetStack, leftOutEnv, withEnv } from "./pulumiStack";
+import { leftOutEnv } from "../config/read";
+import { FleetStack, withEnv } from "./pulumiStack";
 import { Checkpoint, deviceOfUrn } from "./state";
 
 /** Device to the mandatory violations of its resources; empty when the pack has nothing against the batch. */

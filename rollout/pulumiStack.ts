@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { redactBackendUrl } from "../backend";
 import { decodeConfigValue } from "../config/keys";
 import { RawConfig } from "../config/model";
+import { PINS_FILE_ENV, leftOutEnv } from "../config/read";
 import { Checkpoint } from "./state";
 import { engineParallelism } from "./strategy";
 
@@ -123,7 +124,7 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
     // Ctrl-C; after a SIGKILL the state is as before the update, and the next
     // rollout removes what the run created (removeOrphans) and refreshes the
     // rest from the devices. A `pulumi up` run by hand keeps the default.
-    const env = { PULUMI_SKIP_CHECKPOINTS: "true", EDGE_FLEET_PINS_FILE: r.pinsFile, ...leftOutEnv(r.leaveOut) };
+    const env = { PULUMI_SKIP_CHECKPOINTS: "true", [PINS_FILE_ENV]: r.pinsFile, ...leftOutEnv(r.leaveOut) };
     try {
         const result = await withStaleLockRecovery(s, () =>
             withEnv(s, env, () =>
@@ -152,11 +153,6 @@ export async function upTargets(s: FleetStack, r: UpRequest): Promise<{ ok: bool
         if (e instanceof StackLockedError) throw e;
         return { ok: false, error: String((e as Error).message ?? e) };
     }
-}
-
-/** The program leaves these devices out of the run (config/read.ts; see batchScope in deviceOps.ts). */
-export function leftOutEnv(leaveOut: readonly string[]): { EDGE_FLEET_LEAVE_OUT?: string } {
-    return leaveOut.length > 0 ? { EDGE_FLEET_LEAVE_OUT: leaveOut.join(",") } : {};
 }
 
 /**
