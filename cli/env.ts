@@ -33,6 +33,9 @@ export function applyProjectEnv(): void {
     set("PULUMI_RUN_PROGRAM", "true");
     // Transpiled, not type-checked, on each run (scripts/lib.sh says why).
     set("PULUMI_NODEJS_TRANSPILE_ONLY", "true");
+    // Compiled code cached from the first line of every Node.js process the
+    // CLI starts (scripts/lib.sh says why).
+    set("NODE_COMPILE_CACHE", path.join(cache, "node-compile-cache"));
     const passphraseFile = path.join(cache, "stacks", "passphrase");
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && fs.existsSync(passphraseFile)) set("PULUMI_CONFIG_PASSPHRASE_FILE", passphraseFile);
     const bins = [path.join(cache, "bin"), path.join(ROOT, "node_modules", ".bin")];

@@ -23,6 +23,11 @@ export PULUMI_RUN_PROGRAM="${PULUMI_RUN_PROGRAM:-true}"
 # the types): about a second less on the first run after a change. Pulumi.yaml
 # cannot say it to the language host built here (see Pulumi.yaml).
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
+# Node's on-disk cache of compiled code from each Node.js process's first
+# line: the program turns it on itself (bin/compile-cache.cjs), but only after
+# Pulumi's runtime, gRPC and protobuf were compiled again on every run (about
+# 0.2 s of each program's and policy pack's start). Holds code, no data.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$EDGE_FLEET_CACHE/node-compile-cache}"
 
 # The npm package `node` provides a current Node.js; npm scripts already put
 # node_modules/.bin first, this does the same for scripts run directly.

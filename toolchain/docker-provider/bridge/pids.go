@@ -188,13 +188,17 @@ func readPidsLimit(ctx context.Context, api dockerAPI, d *schema.ResourceData) d
 	return diag.FromErr(d.Set(pidsLimitField, int(limit)))
 }
 
-// extendUpstream adds to the upstream docker_container what it lacks; unlike
-// fixUpstream, these additions are part of the Pulumi schema.
+// extendUpstream adds to the upstream docker_container what it lacks (the
+// pids limit, part of the Pulumi schema), and gives containers a quicker
+// health wait and networks reads without a fixed delay (neither visible in
+// the schema).
 func extendUpstream(p *schema.Provider) *schema.Provider {
 	c, ok := p.ResourcesMap["docker_container"]
 	if !ok {
 		panic("upstream provider has no docker_container resource")
 	}
 	addPidsLimit(c, upstreamClient)
+	waitHealthyByEvents(c, upstreamClient)
+	readNetworksAtOnce(p, upstreamNetworkClient)
 	return p
 }
