@@ -228,6 +228,31 @@ func fixUpstream(p *schema.Provider) *schema.Provider {
 	return p
 }
 
+// upstreamClient reuses upstream's cached client for the provider's host.
+func upstreamClient(ctx context.Context, meta interface{}, d *schema.ResourceData) (dockerAPI, error) {
+	return shim.DockerClient(ctx, meta, d)
+}
+
+// upstreamNetworkClient is the same client, seen as what the network functions need.
+func upstreamNetworkClient(ctx context.Context, meta interface{}, d *schema.ResourceData) (networkAPI, error) {
+	return shim.DockerClient(ctx, meta, d)
+}
+
+// extendUpstream adds to the upstream docker_container what it lacks (the
+// pids limit, pids.go, part of the Pulumi schema), and gives containers a
+// quicker health wait (healthwait.go) and networks calls without a fixed
+// delay (network.go); neither is visible in the schema.
+func extendUpstream(p *schema.Provider) *schema.Provider {
+	c, ok := p.ResourcesMap["docker_container"]
+	if !ok {
+		panic("upstream provider has no docker_container resource")
+	}
+	addPidsLimit(c, upstreamClient)
+	waitHealthyByEvents(c, upstreamClient)
+	readNetworksAtOnce(p, upstreamNetworkClient)
+	return p
+}
+
 // sameDecimal reports whether two decimal strings denote the same number.
 func sameDecimal(a, b string) bool {
 	x, okX := new(big.Rat).SetString(a)

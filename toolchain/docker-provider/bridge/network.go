@@ -10,7 +10,6 @@ import (
 	"github.com/docker/docker/errdefs"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
-	"github.com/terraform-providers/terraform-provider-docker/shim"
 )
 
 // Upstream's docker_network waits two seconds before it first looks at a
@@ -31,10 +30,6 @@ type networkAPI interface {
 }
 
 type networkConnectFunc func(ctx context.Context, meta interface{}, d *schema.ResourceData) (networkAPI, error)
-
-func upstreamNetworkClient(ctx context.Context, meta interface{}, d *schema.ResourceData) (networkAPI, error) {
-	return shim.DockerClient(ctx, meta, d)
-}
 
 // removeRetry is how often a network still in use (a container of the stack
 // is being removed at the same moment) is tried again, and removeTimeout how

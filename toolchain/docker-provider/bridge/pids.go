@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/validation"
-	"github.com/terraform-providers/terraform-provider-docker/shim"
 )
 
 // pidsLimitField is the container's cgroup pids limit (`docker run
@@ -41,11 +40,6 @@ type dockerAPI interface {
 }
 
 type connectFunc func(ctx context.Context, meta interface{}, d *schema.ResourceData) (dockerAPI, error)
-
-// upstreamClient reuses upstream's cached client for the provider's host.
-func upstreamClient(ctx context.Context, meta interface{}, d *schema.ResourceData) (dockerAPI, error) {
-	return shim.DockerClient(ctx, meta, d)
-}
 
 // addPidsLimit adds pids_limit to the docker_container resource and wraps its
 // create, read and update functions to apply and report it.
@@ -186,19 +180,4 @@ func readPidsLimit(ctx context.Context, api dockerAPI, d *schema.ResourceData) d
 		limit = *info.HostConfig.PidsLimit
 	}
 	return diag.FromErr(d.Set(pidsLimitField, int(limit)))
-}
-
-// extendUpstream adds to the upstream docker_container what it lacks (the
-// pids limit, part of the Pulumi schema), and gives containers a quicker
-// health wait and networks reads without a fixed delay (neither visible in
-// the schema).
-func extendUpstream(p *schema.Provider) *schema.Provider {
-	c, ok := p.ResourcesMap["docker_container"]
-	if !ok {
-		panic("upstream provider has no docker_container resource")
-	}
-	addPidsLimit(c, upstreamClient)
-	waitHealthyByEvents(c, upstreamClient)
-	readNetworksAtOnce(p, upstreamNetworkClient)
-	return p
 }
