@@ -3,8 +3,8 @@
  * full before any resource is declared, then every device gets its own
  * provider and its own set of services.
  */
-// First: keeps V8's compiled code of every module loaded after it between runs.
-import "./bin/compile-cache.cjs";
+// First: the compile cache and a deferred Automation API (bin/node-startup.cjs).
+import "./bin/node-startup.cjs";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice } from "./components";
 import { loadFleet, readLeftOutDevices, readRolloutPins } from "./config/read";
