@@ -63,6 +63,15 @@ func defaultHost(context.Context, tfbridge.ComputeDefaultOptions) (interface{}, 
 // Provider returns the bridge configuration. It is shared by the schema
 // generator and the plugin, so both see exactly the same mapping.
 func Provider() tfbridge.ProviderInfo {
+	info := mapping()
+	// Last: names every attribute as mapping left it (names.go).
+	pinNames(&info)
+	return info
+}
+
+// mapping is the package's mapping onto upstream, every name the bridge's own
+// derivation except those given here.
+func mapping() tfbridge.ProviderInfo {
 	info := tfbridge.ProviderInfo{
 		P:           shimv2.NewProvider(quietUpstream(extendUpstream(fixUpstream(shim.NewProvider())))),
 		Name:        pkg,
