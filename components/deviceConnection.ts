@@ -70,12 +70,13 @@ export class DeviceConnection extends pulumi.ComponentResource {
         super(DEVICE_CONNECTION_TYPE, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: DEVICE_CONNECTION_PREVIOUS_TYPE }] });
         // Writing the key is a local side effect, not a resource: it must
         // happen before the provider dials the device, in preview too.
-        const materialDir = pulumi.output(args.sshPrivateKey).apply(async (key) => {
+        const materialDir = pulumi.output(args.sshPrivateKey).apply((key) => {
             const dir = writeDeviceKey(args.stack, args.deviceName, key, knownHostsLine(args.host, args.port, args.hostPublicKey));
-            // Before the provider dials: its first burst of connections then
-            // shares one. A preview only dials devices it refreshes, so it
-            // does not wait for the master (ssh/master.ts).
-            await openMaster(connectionOptions(dir), dir, `${args.user}@${args.host}`, args.port, !pulumi.runtime.isDryRun());
+            // In the background: the provider waits for it before its first
+            // call to the device, so its first burst of connections shares
+            // it. A preview only dials devices it refreshes, so the program
+            // does not stay alive for it (ssh/master.ts).
+            openMaster(connectionOptions(dir), dir, `${args.user}@${args.host}`, args.port, !pulumi.runtime.isDryRun());
             return dir;
         });
         // An IPv6 address goes in brackets in a URL.

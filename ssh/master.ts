@@ -9,6 +9,13 @@
  * carries up to sshd's MaxSessions (10) sessions with no new handshake; a
  * session beyond that falls back to a connection of its own, as does every
  * session if the master could not be opened.
+ *
+ * The master is opened in the background: the program registers the device's
+ * provider at once, and the provider waits for the master before its first
+ * call to the device (toolchain/docker-provider/bridge/mastergate.go), told
+ * by a file beside the control socket, `<socket>.opening`, that one is on its
+ * way. A run that never reaches the device (a no-op, most previews) does not
+ * wait for the handshake at all.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,8 +25,10 @@ import * as path from "node:path";
 const MAX_SOCKET_PATH = 100;
 /** Seconds the master stays after its last session: long enough to bridge the gaps of a run. */
 export const CONTROL_PERSIST_SECONDS = 60;
-/** How long the program waits for the master before letting sessions connect on their own. */
+/** How long the master is announced as on its way before sessions connect on their own. */
 const MASTER_WAIT_SECONDS = 15;
+/** Beside the control socket while its master is being opened; the provider waits while it exists. */
+export const OPENING_SUFFIX = ".opening";
 
 /** The control socket of a device's master, or undefined where sharing is off or the path is too long. */
 export function controlPath(keyDir: string): string | undefined {
@@ -51,28 +60,32 @@ async function inTurn(open: () => Promise<void>): Promise<void> {
 }
 
 /**
- * Opens the master unless one is running. With `wait`, resolves once it is up
- * or has failed (an unreachable device is then reported by the sessions
- * themselves); without, it is opened in the background and nothing waits for
- * it: a preview of devices never deployed dials none of them, and must not
- * be held up by those that do not answer yet.
+ * Opens the master unless one is running, in the background: it returns at
+ * once, having announced the master to the provider (OPENING_SUFFIX), and
+ * takes the announcement back when the master is up or has failed. With
+ * `keepAlive` the program stays alive until then; a preview of devices never
+ * deployed dials none of them and must not be held up by those that do not
+ * answer yet.
  */
-export function openMaster(baseOptions: readonly string[], keyDir: string, destination: string, port: number, wait = true): Promise<void> {
-    const opened = inTurn(() => openNow(baseOptions, keyDir, destination, port, wait));
-    return wait ? opened : Promise.resolve();
+export function openMaster(baseOptions: readonly string[], keyDir: string, destination: string, port: number, keepAlive = true): void {
+    const socket = controlPath(keyDir);
+    if (!socket) return;
+    const opening = socket + OPENING_SUFFIX;
+    // Written before the provider can be registered, so its first call cannot miss it.
+    fs.writeFileSync(opening, "", { mode: 0o600 });
+    void inTurn(() => openNow(baseOptions, socket, destination, port, keepAlive)).finally(() => fs.rmSync(opening, { force: true }));
 }
 
-function openNow(baseOptions: readonly string[], keyDir: string, destination: string, port: number, wait: boolean): Promise<void> {
-    const socket = controlPath(keyDir);
-    if (!socket) return Promise.resolve();
+function openNow(baseOptions: readonly string[], socket: string, destination: string, port: number, keepAlive: boolean): Promise<void> {
     if (fs.existsSync(socket)) {
         // A master of an earlier run that is still alive is reused; a stale socket is replaced.
         const check = spawn("ssh", ["-F", "none", "-o", `ControlPath=${socket}`, "-O", "check", destination], { stdio: "ignore" });
+        if (!keepAlive) check.unref();
         return new Promise((resolve) =>
             check.on("close", (code) => {
                 if (code === 0) return resolve();
                 fs.rmSync(socket, { force: true });
-                resolve(openNow(baseOptions, keyDir, destination, port, wait));
+                resolve(openNow(baseOptions, socket, destination, port, keepAlive));
             }),
         );
     }
@@ -86,14 +99,11 @@ function openNow(baseOptions: readonly string[], keyDir: string, destination: st
         "-N", "-f",
         destination,
     ];
-    // When waited for, not unref'd: the program must stay alive until the
-    // master is up, or the provider waiting on this promise would never be registered.
-    // Unwaited, it holds its turn until done but not the program.
     const child = spawn("ssh", args, { stdio: "ignore", detached: true });
-    if (!wait) child.unref();
+    if (!keepAlive) child.unref();
     return new Promise((resolve) => {
         const timer = setTimeout(resolve, MASTER_WAIT_SECONDS * 1000);
-        if (!wait) timer.unref();
+        if (!keepAlive) timer.unref();
         child.on("close", () => {
             clearTimeout(timer);
             resolve();

@@ -250,7 +250,9 @@ func upstreamNetworkClient(ctx context.Context, meta interface{}, d *schema.Reso
 // extendUpstream adds to the upstream docker_container what it lacks (the
 // pids limit, pids.go, part of the Pulumi schema), and gives containers a
 // quicker health wait (healthwait.go) and networks calls without a fixed
-// delay (network.go); neither is visible in the schema.
+// delay (network.go); neither is visible in the schema. Last, every call that
+// may reach the device first waits for the device's ssh master
+// (mastergate.go).
 func extendUpstream(p *schema.Provider) *schema.Provider {
 	c, ok := p.ResourcesMap["docker_container"]
 	if !ok {
@@ -259,6 +261,7 @@ func extendUpstream(p *schema.Provider) *schema.Provider {
 	addPidsLimit(c, upstreamClient)
 	waitHealthyByEvents(c, upstreamClient)
 	readNetworksAtOnce(p, upstreamNetworkClient)
+	gateDeviceCalls(p, shim.SSHOpts)
 	return p
 }
 

@@ -31,3 +31,13 @@ func DockerClient(ctx context.Context, meta interface{}, d *schema.ResourceData)
 	}
 	return pc.MakeClient(ctx, d)
 }
+
+// SSHOpts returns the ssh options of the provider configuration in meta (the
+// provider's ssh_opts), nil if it has none.
+func SSHOpts(meta interface{}) []string {
+	pc, ok := meta.(*provider.ProviderConfig)
+	if !ok || pc.DefaultConfig == nil {
+		return nil
+	}
+	return pc.DefaultConfig.SSHOpts
+}
