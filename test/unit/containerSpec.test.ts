@@ -245,6 +245,16 @@ describe("startup order", () => {
             Object.fromEntries(["agent_dvr", "scene_scanner", "scene_summarizer", "logline_writer", "playlist_manager", "tv_api", "watchtower", "self_monitor"].map((n) => [n, []])),
         );
     });
+    it("declares the container first checked latest first: the seed's playlist_manager (120 s), then the rest as given", () => {
+        const core = Object.values(specs("jetson"));
+        const order = orderByDependencies(core).map((s) => s.service);
+        expect(order[0]).toBe("playlist_manager");
+        expect(core.find((s) => s.service === "playlist_manager")!.healthcheck!.intervalSeconds).toBe(120);
+        const intervals = orderByDependencies(core).map((s) => s.healthcheck?.intervalSeconds ?? 0);
+        expect(intervals).toEqual([...intervals].sort((a, b) => b - a));
+        const sameInterval = core.filter((s) => (s.healthcheck?.intervalSeconds ?? 0) === 30).map((s) => s.service);
+        expect(order.filter((n) => sameInterval.includes(n))).toEqual(sameInterval);
+    });
     it("has no cycles in the defaults table", () => {
         const names = Object.keys(SERVICE_DEFAULTS) as (keyof typeof SERVICE_DEFAULTS)[];
         const fake = names.map((n) => ({ service: n, dependsOn: SERVICE_DEFAULTS[n].dependsOn }) as unknown as ContainerSpec);

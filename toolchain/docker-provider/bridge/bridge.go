@@ -261,7 +261,7 @@ func extendUpstream(p *schema.Provider) *schema.Provider {
 	addPidsLimit(c, upstreamClient)
 	waitHealthyByEvents(c, upstreamClient)
 	readNetworksAtOnce(p, upstreamNetworkClient)
-	gateDeviceCalls(p, shim.SSHOpts)
+	gateDeviceCalls(p, shim.SSHOpts, upstreamClient)
 	return p
 }
 

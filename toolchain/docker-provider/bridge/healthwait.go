@@ -71,7 +71,7 @@ func waitHealthyByEvents(c *schema.Resource, connect connectFunc) {
 func waitHealthy(ctx context.Context, api dockerAPI, id string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	changed, leave := hubOf(api).join(id)
+	changed, leave := hubOf(api).joinHealth(id)
 	defer leave()
 	for {
 		info, err := api.ContainerInspect(ctx, id)

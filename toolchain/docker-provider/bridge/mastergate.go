@@ -37,14 +37,23 @@ var masterPoll = 10 * time.Millisecond
 type sshOptsFunc func(meta interface{}) []string
 
 // gateDeviceCalls makes every resource's and data source's functions that may
-// reach the device wait for the device's master first.
-func gateDeviceCalls(p *schema.Provider, optsOf sshOptsFunc) {
+// reach the device wait for the device's master first. The first of them
+// also makes upstream's Docker client for the device before the others go
+// on (warm): upstream makes one on the first call that finds none, pinging
+// the daemon twice, so a cold deploy's first burst (eight images and two
+// networks at once) made ten clients and twenty round trips, each client
+// with connections of its own, where one is kept.
+func gateDeviceCalls(p *schema.Provider, optsOf sshOptsFunc, warm connectFunc) {
 	gate := func(f func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics) func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics {
 		if f == nil {
 			return nil
 		}
 		return func(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-			waitForMaster(ctx, controlPathOf(optsOf(meta)))
+			waitForDevice(ctx, controlPathOf(optsOf(meta)), func() {
+				// An error is left to the calls themselves, which make
+				// the client again and report it.
+				_, _ = warm(context.WithoutCancel(ctx), meta, d)
+			})
 			return f(ctx, d, meta)
 		}
 	}
@@ -74,12 +83,12 @@ var (
 	masters   = map[string]chan struct{}{} // closed once the wait for that socket is over
 )
 
-// waitForMaster returns once the master at socket accepts connections, or
+// waitForDevice returns once the master at socket accepts connections, or
 // no master is announced (it failed, or no program opened one: a refresh
-// without the program), or masterWaitLimit passed, or ctx ended. Only the
-// first caller per socket looks; the others wait for its answer, and later
-// calls return at once.
-func waitForMaster(ctx context.Context, socket string) {
+// without the program), or masterWaitLimit passed, and then warm has
+// returned; or once ctx ended. Only the first caller per socket looks and
+// warms; the others wait for it, and later calls return at once.
+func waitForDevice(ctx context.Context, socket string, warm func()) {
 	if socket == "" {
 		return
 	}
@@ -91,6 +100,7 @@ func waitForMaster(ctx context.Context, socket string) {
 		go func() {
 			defer close(done)
 			lookForMaster(socket)
+			warm()
 		}()
 	}
 	mastersMu.Unlock()

@@ -5,12 +5,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 )
+
+func noClient(context.Context, interface{}, *schema.ResourceData) (dockerAPI, error) { return nil, nil }
 
 // gatedCreate returns a resource whose create, once gated, records when it ran.
 func gatedCreate(t *testing.T, socket string) (*schema.Resource, *time.Time) {
@@ -26,7 +29,7 @@ func gatedCreate(t *testing.T, socket string) (*schema.Resource, *time.Time) {
 	p := &schema.Provider{ResourcesMap: map[string]*schema.Resource{"docker_thing": r}}
 	gateDeviceCalls(p, func(interface{}) []string {
 		return []string{"-F", "none", "-o", "ControlMaster=no", "-o", "ControlPath=" + socket}
-	})
+	}, noClient)
 	return r, ran
 }
 
@@ -148,7 +151,7 @@ func TestReadUpdateDeleteAndDataSourcesAreGatedToo(t *testing.T) {
 	p := &schema.Provider{ResourcesMap: map[string]*schema.Resource{"docker_thing": r}, DataSourcesMap: map[string]*schema.Resource{"docker_look": ds}}
 	// Each call gets a master of its own (the socket is its meta), announced
 	// and taken back 100 ms later: a gated call waits that long.
-	gateDeviceCalls(p, func(meta interface{}) []string { return []string{"-o", "ControlPath=" + meta.(string)} })
+	gateDeviceCalls(p, func(meta interface{}) []string { return []string{"-o", "ControlPath=" + meta.(string)} }, noClient)
 	for name, f := range map[string]func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics{
 		"read": r.ReadContext, "update": r.UpdateContext, "delete": r.DeleteContext, "data source read": ds.ReadContext,
 	} {
@@ -162,6 +165,47 @@ func TestReadUpdateDeleteAndDataSourcesAreGatedToo(t *testing.T) {
 		f(context.Background(), nil, socket)
 		if d := time.Since(start); d < 100*time.Millisecond {
 			t.Errorf("%s did not wait for the master (%v)", name, d)
+		}
+	}
+}
+
+func TestConcurrentFirstCallsMakeOneClientBeforeAnyGoesOn(t *testing.T) {
+	socket := socketPath(t)
+	var mu sync.Mutex
+	var warmed time.Time
+	warms := 0
+	var ran []time.Time
+	r := &schema.Resource{CreateContext: func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics {
+		mu.Lock()
+		ran = append(ran, time.Now())
+		mu.Unlock()
+		return nil
+	}}
+	p := &schema.Provider{ResourcesMap: map[string]*schema.Resource{"docker_thing": r}}
+	gateDeviceCalls(p, func(interface{}) []string { return []string{"-o", "ControlPath=" + socket} },
+		func(context.Context, interface{}, *schema.ResourceData) (dockerAPI, error) {
+			time.Sleep(100 * time.Millisecond) // as a ping over a new connection
+			mu.Lock()
+			warms++
+			warmed = time.Now()
+			mu.Unlock()
+			return nil, nil
+		})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.CreateContext(context.Background(), nil, nil)
+		}()
+	}
+	wg.Wait()
+	if warms != 1 {
+		t.Fatalf("client made %d times, want once", warms)
+	}
+	for _, at := range ran {
+		if at.Before(warmed) {
+			t.Fatalf("a call went on at %v, before the client was made (%v)", at, warmed)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/validation"
@@ -69,9 +68,8 @@ func addPidsLimit(c *schema.Resource, connect connectFunc) {
 		if err != nil {
 			return diag.FromErr(fmt.Errorf("pids limit: %w", err))
 		}
-		watchCtx, stop := context.WithCancel(ctx)
-		defer stop()
-		applied := applyOnCreate(watchCtx, ctx, api, d.Get("name").(string), limit)
+		applied, leave := applyOnCreate(ctx, api, d.Get("name").(string), limit)
+		defer leave()
 		diags := create(ctx, d, meta)
 		if d.Id() == "" {
 			// No container: nothing to limit, and upstream said why.
@@ -121,40 +119,31 @@ func addPidsLimit(c *schema.Resource, connect connectFunc) {
 	}
 }
 
-// applyOnCreate subscribes to the daemon's create events for the container
-// name before upstream creates the container, and sets the limit as soon as
-// the container exists: the same moment as or just after upstream starts it,
-// and well before upstream's wait for it to turn healthy ends. Events returns
-// only once the daemon has accepted the subscription, so the create event
-// cannot slip past. The result channel gets nil once the limit is set.
-func applyOnCreate(watchCtx, ctx context.Context, api dockerAPI, name string, limit int64) <-chan error {
+// applyOnCreate waits, on the device's shared event stream (eventhub.go),
+// for the container named name to be created, before upstream creates it,
+// and sets the limit as soon as the container exists: the same moment as or
+// just after upstream starts it, and well before upstream's create returns.
+// The result channel gets nil once the limit is set, or why it was not;
+// leave must be called once the create is over.
+func applyOnCreate(ctx context.Context, api dockerAPI, name string, limit int64) (<-chan error, func()) {
 	done := make(chan error, 1)
-	msgs, errs := api.Events(watchCtx, events.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("type", string(events.ContainerEventType)),
-		filters.Arg("event", string(events.ActionCreate)),
-		filters.Arg("container", name),
-	)})
+	created, leave := hubOf(api).joinCreate(name)
+	watchCtx, stop := context.WithCancel(ctx)
 	go func() {
-		for {
-			select {
-			case m := <-msgs:
-				// The filter also matches IDs and is the daemon's to
-				// interpret; only this exact name is ours.
-				if m.Actor.Attributes["name"] != name {
-					continue
-				}
-				done <- setPidsLimit(ctx, api, m.Actor.ID, limit)
-				return
-			case err := <-errs:
-				if err == nil {
-					err = errors.New("event stream closed")
-				}
-				done <- err
+		select {
+		case id := <-created:
+			if id == "" {
+				done <- errStreamBroke
 				return
 			}
+			done <- setPidsLimit(ctx, api, id, limit)
+		case <-watchCtx.Done():
 		}
 	}()
-	return done
+	return done, func() {
+		stop()
+		leave()
+	}
 }
 
 func setPidsLimit(ctx context.Context, api dockerAPI, id string, limit int64) error {

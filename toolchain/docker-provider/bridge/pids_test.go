@@ -20,6 +20,7 @@ import (
 type fakeDocker struct {
 	mu         sync.Mutex
 	subscribed bool
+	streams    int
 	streamErr  error // Events fails at once with this, when set
 	msgs       chan events.Message
 	updates    []string
@@ -52,6 +53,7 @@ func (f *fakeDocker) Events(ctx context.Context, _ events.ListOptions) (<-chan e
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.subscribed = true
+	f.streams++
 	errs := make(chan error, 1)
 	if f.streamErr != nil {
 		errs <- f.streamErr
@@ -117,6 +119,32 @@ func TestPidsLimitLandsWhileUpstreamCreateStillWaits(t *testing.T) {
 	}
 	if got := d.Get(pidsLimitField); got != 256 {
 		t.Errorf("state has pids_limit %v, want 256", got)
+	}
+}
+
+func TestCreatesOfOneDaemonShareOneStream(t *testing.T) {
+	// Eight containers created at once on a device must not hold eight ssh
+	// sessions for their create events (eventhub.go).
+	f := newFake()
+	first, leaveFirst := applyOnCreate(context.Background(), f, "web", 128)
+	second, leaveSecond := applyOnCreate(context.Background(), f, "db", 64)
+	f.msgs <- created("c2", "db")
+	f.msgs <- created("c1", "web")
+	for _, ch := range []<-chan error{first, second} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaveFirst()
+	leaveSecond()
+	got := f.sawUpdates()
+	if len(got) != 2 || !((got[0] == "c2=64" && got[1] == "c1=128") || (got[0] == "c1=128" && got[1] == "c2=64")) {
+		t.Errorf("updates %v, want c1=128 and c2=64", got)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.streams != 1 {
+		t.Errorf("%d event streams opened, want 1", f.streams)
 	}
 }
 
