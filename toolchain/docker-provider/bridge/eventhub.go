@@ -149,17 +149,13 @@ func (h *eventHub) forward(ctx context.Context, stop context.CancelFunc, msgs <-
 			}
 			h.mu.Unlock()
 		case <-errs:
+			// The stream broke (or was stopped): the next join opens a new
+			// one. Health waiters are left to their recheck; create waiters
+			// are told, and set the limit by the container's ID instead.
 			h.mu.Lock()
-			if ctx.Err() != nil {
-				// Stopped by the last leave (under h.mu, so this is
-				// certain): whoever waits now waits on a newer stream.
-				h.mu.Unlock()
-				return
+			if ctx.Err() == nil && h.stop != nil {
+				h.stop = nil
 			}
-			// The stream broke: the next join opens a new one. Health
-			// waiters are left to their recheck; create waiters are told,
-			// and set the limit by the container's ID instead.
-			h.stop = nil
 			for _, waiters := range h.created {
 				for ch := range waiters {
 					offer(ch, "")
