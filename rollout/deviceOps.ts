@@ -8,7 +8,7 @@ import { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { DeviceShell } from "./deviceShell";
 import { readContainers } from "./health";
 import { FleetStack, PROJECT, upTargets } from "./pulumiStack";
-import { Checkpoint, deviceOfUrn, edgeDeviceUrn, stateContainers, stateNetworkIds } from "./state";
+import { Checkpoint, DeviceObjects, deviceOfUrn, edgeDeviceUrn } from "./state";
 import { LABEL_PREFIX } from "../config/defaults";
 
 export interface BatchOutcome {
@@ -101,31 +101,33 @@ export function batchScope(cp: Checkpoint, stack: string, devices: readonly stri
     };
 }
 
+/** The stack's containers and networks on a device, to be read before the state (see orphansOf). */
+export async function readStackObjects(shell: DeviceShell, stack: string): Promise<DeviceObjects> {
+    const [containers, networks] = await Promise.all([readContainers(shell, stack), readNetworks(shell, stack)]);
+    return { containers, networks };
+}
+
 /**
- * Removes containers and networks of this stack on the device that the state
- * does not know: what a killed run created without the state recording it.
- * A rollout's `up` saves the state once at its end (PULUMI_SKIP_CHECKPOINTS,
- * see pulumiStack.ts), so after a SIGKILL that is everything the run created.
- * Containers carry our labels and the names the next `up` creates, so they
- * would only block it (data lives in bind mounts and volumes); a network left
- * behind would be created a second time under the same name, which Docker
- * before API 1.44 allows, and containers could no longer join it by name.
+ * Removes what a killed run created without the state recording it
+ * (state.ts orphansOf). A rollout's `up` saves the state once at its end
+ * (PULUMI_SKIP_CHECKPOINTS, see pulumiStack.ts), so after a SIGKILL that is
+ * everything the run created. Containers carry our labels and the names the
+ * next `up` creates, so they would only block it (data lives in bind mounts
+ * and volumes); a network left behind would be created a second time under
+ * the same name, which Docker before API 1.44 allows, and containers could
+ * no longer join it by name.
  */
-export async function removeOrphans(shell: DeviceShell, stack: string, cp: Checkpoint, allDevices: readonly string[]): Promise<string[]> {
+export async function removeOrphans(shell: DeviceShell, orphans: DeviceObjects): Promise<string[]> {
     const device = shell.device.name;
-    const known = new Set(stateContainers(cp, device, allDevices).map((c) => c.id));
-    const orphans = (await readContainers(shell, stack)).filter((c) => c.labels["edge-fleet.device"] === device && !known.has(c.id));
-    for (const o of orphans) {
+    for (const o of orphans.containers) {
         const r = await shell.run(["docker", "rm", "-f", o.id]);
         if (r.code !== 0) throw new Error(`could not remove container ${o.name} (${o.id.slice(0, 12)}) on ${device}: ${r.stderr.trim()}`);
     }
-    const knownNetworks = new Set(stateNetworkIds(cp, device, allDevices));
-    const networks = (await readNetworks(shell, stack)).filter((n) => !knownNetworks.has(n.id));
-    for (const n of networks) {
+    for (const n of orphans.networks) {
         const r = await shell.run(["docker", "network", "rm", n.id]);
         if (r.code !== 0) throw new Error(`could not remove network ${n.name} (${n.id.slice(0, 12)}) on ${device}: ${r.stderr.trim()}`);
     }
-    return [...orphans.map((o) => `${o.name} (${o.id.slice(0, 12)})`), ...networks.map((n) => `network ${n.name} (${n.id.slice(0, 12)})`)];
+    return [...orphans.containers.map((o) => `${o.name} (${o.id.slice(0, 12)})`), ...orphans.networks.map((n) => `network ${n.name} (${n.id.slice(0, 12)})`)];
 }
 
 /** The stack's networks on a device (each device's daemon holds only its own). */

@@ -14,10 +14,10 @@ import { STACKS_AT_ONCE, StackOfFleet, groupByStack, mapBounded, openFleetStacks
 import { DeviceRecord, RecordStore, RolloutRecord, isRunnerAlive, newRolloutId } from "./records";
 import { rollBack } from "./rollback";
 import { gateDevices, updateDevice } from "./gating";
-import { deployBatch, removeOrphans } from "./deviceOps";
+import { deployBatch, readStackObjects, removeOrphans } from "./deviceOps";
 import { policyRefusals } from "./policyGate";
 import { batches, crossesAbortThreshold, planWaves } from "./strategy";
-import { Checkpoint, deployedDevice, settingsMatchState, stateContainers } from "./state";
+import { Checkpoint, deployedDevice, orphansOf, settingsMatchState, stateContainers } from "./state";
 import { snapshotOf } from "../plan/deviceSnapshot";
 import * as os from "node:os";
 
@@ -195,9 +195,12 @@ async function runBatch(ctx: RolloutContext, batch: readonly string[], waveIndex
 async function runStackBatch(ctx: RolloutContext, s: FleetStack, reachable: readonly string[], waveIndex: number): Promise<void> {
     const { record, progress } = ctx;
     const set = (d: string, patch: Partial<DeviceRecord>) => updateDevice(ctx, d, patch);
+    // What the devices hold is read before the state, so that what a `pulumi
+    // up` run by hand is creating meanwhile is in the state read after it.
+    const seen = await Promise.all(reachable.map((d) => readStackObjects(ctx.shells.get(d)!, s.name)));
     const cp = await checkpoint(s);
-    for (const d of reachable) {
-        const removed = await removeOrphans(ctx.shells.get(d)!, s.name, cp, ctx.names);
+    for (const [i, d] of reachable.entries()) {
+        const removed = await removeOrphans(ctx.shells.get(d)!, orphansOf(seen[i]!, cp, d, ctx.names));
         if (removed.length > 0) progress.log(`${d}: removed what an interrupted run left behind: ${removed.join(", ")}`);
     }
     // The state does not change before the update below: one export serves the orphan check, the policy preview and the update.

@@ -53,6 +53,34 @@ export function stateNetworkIds(cp: Checkpoint, device: string, devices: readonl
     return (cp.resources ?? []).filter((r) => r.type === NETWORK_TYPE && !r.delete && r.id && deviceOfUrn(r.urn, devices) === device).map((r) => r.id!);
 }
 
+/** What a device holds of a stack, as read from its daemon (rollout/deviceOps.ts readStackObjects). */
+export interface DeviceObjects {
+    readonly containers: readonly { readonly id: string; readonly name: string; readonly labels: Readonly<Record<string, string>> }[];
+    readonly networks: readonly { readonly id: string; readonly name: string }[];
+}
+
+/**
+ * What a killed run left on a device: the stack's containers and networks
+ * that the state neither holds nor has an operation pending for. `seen` must
+ * have been read before `cp` was exported: a `pulumi up` run by hand records
+ * a pending operation before it creates anything, so whatever it is creating
+ * while this runs is then named in `cp`, and is not taken for left behind.
+ */
+export function orphansOf(seen: DeviceObjects, cp: Checkpoint, device: string, devices: readonly string[]): DeviceObjects {
+    const pending = new Set(
+        (cp.pending_operations ?? [])
+            .filter((op) => deviceOfUrn(op.resource.urn, devices) === device)
+            .map((op) => op.resource.inputs?.name)
+            .filter((n): n is string => typeof n === "string"),
+    );
+    const containers = new Set(stateContainers(cp, device, devices).map((c) => c.id));
+    const networks = new Set(stateNetworkIds(cp, device, devices));
+    return {
+        containers: seen.containers.filter((c) => c.labels["edge-fleet.device"] === device && !containers.has(c.id) && !pending.has(c.name)),
+        networks: seen.networks.filter((n) => !networks.has(n.id) && !pending.has(n.name)),
+    };
+}
+
 export interface DeployedDevice {
     readonly settings: DeviceSnapshot;
     /** Service name to `repo@sha256:...` the device pulled. */

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, RunResult, SimDevice, TestStack, docker, inspectStack, localConfig, run, simDevice, stackFilter } from "./support";
+import { ROOT, RunResult, SimDevice, TestStack, docker, inspectStack, localConfig, run, simDevice, stackFilter, waitFor } from "./support";
 
 const STACK = "e2e-team";
 const FAST = { intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 5 };
@@ -101,8 +101,18 @@ describe("a stack's state on PostgreSQL", () => {
     it("lets one of two ups started at once from two working directories run, and refuses the other with the lock", async () => {
         values.services.tv_api = { ...values.services.tv_api, memoryMiB: 320 };
         stack.setConfig(values);
-        const [a, b] = [upFrom(ROOT), upFrom(otherCheckout)];
-        const results: RunResult[] = await Promise.all([a.done, b.done]);
+        // Pulumi's lock writes its row, then looks for others': two ups that
+        // reach it within the same few milliseconds each see the other's and
+        // both stop, changing nothing (about 1 pair in 25 here). Such a pair
+        // is checked for that and started again.
+        let results: RunResult[] = [];
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            results = await Promise.all([upFrom(ROOT).done, upFrom(otherCheckout).done]);
+            if (results.some((r) => r.code === 0)) break;
+            for (const r of results) expect(r.stdout + r.stderr).toContain(LOCKED);
+            expect(await lockRows()).toEqual([]);
+            expect(memoryMiB("tv_api")).not.toBe(320);
+        }
         const ok = results.filter((r) => r.code === 0);
         const refused = results.filter((r) => r.code !== 0);
         expect(ok, results.map((r) => r.stdout + r.stderr).join("\n----\n")).toHaveLength(1);
@@ -134,6 +144,10 @@ describe("a stack's state on PostgreSQL", () => {
             if (Date.now() > deadline) throw new Error("the up never took its lock in the database");
             await new Promise((r) => setTimeout(r, 200));
         }
+        // The rollout starts while the holder's new tv_api exists and is not
+        // yet healthy: a container an up in progress created is not one a
+        // killed run left behind, and must be left alone.
+        const created = await waitFor("the holder's new tv_api", 90, () => memoryMiB("tv_api") === 288 && inspectStack(device, STACK).tv_api!.Id, 0.2);
         // The password in the URL this time, as a careless team might set it.
         const withPassword = pg.url.replace(`://${pg.user}@`, `://${pg.user}:${encodeURIComponent(password)}@`);
         const env = { ...process.env, PULUMI_BACKEND_URL: withPassword, PGPASSWORD: "" };
@@ -144,6 +158,7 @@ describe("a stack's state on PostgreSQL", () => {
         expect(r.stdout + r.stderr).toMatch(new RegExp(`stack ${STACK} is locked by a running deployment \\(pid \\d+ on \\S+\\)`));
         expect(r.stdout + r.stderr).not.toContain(password);
         expect(memoryMiB("tv_api")).toBe(288);
+        expect(inspectStack(device, STACK).tv_api!.Id).toBe(created);
         values.services.tv_api = { ...values.services.tv_api, healthcheck: FAST };
     });
 

@@ -10,7 +10,7 @@ import { classifySshFailure } from "../../rollout/deviceShell";
 import { ContainerState, changedDuringSoak, judge } from "../../rollout/health";
 import { FileKeyStore } from "../../backend";
 import { RecordStore, RolloutRecord } from "../../rollout/records";
-import { deviceOfUrn, deployedDevice, stateContainers } from "../../rollout/state";
+import { deviceOfUrn, deployedDevice, orphansOf, stateContainers } from "../../rollout/state";
 import { TEST_HOST_KEY, TEST_PRIVATE_KEY } from "./harness";
 
 const c = (name: string, over: Partial<ContainerState> = {}): ContainerState => ({
@@ -67,6 +67,37 @@ describe("reading the state", () => {
         expect(stateContainers(cp, "edge-1", devices)).toEqual([{ urn: "u::x::edge-1-tv_api", name: "tv_api", id: "c1" }]);
         expect(deployedDevice(cp, "edge-1")?.imageDigests).toEqual({ tv_api: "r/tv_api@sha256:aa" });
         expect(deployedDevice(cp, "edge-10")).toBeUndefined();
+    });
+
+    it("takes for left behind only what neither the state nor a run in progress names", () => {
+        const container = (id: string, name: string, device = "edge-1") => ({ id, name, labels: { "edge-fleet.device": device } });
+        const seen = {
+            containers: [
+                container("c1", "tv_api"),
+                container("c9", "scene_scanner"),
+                // A `pulumi up` run by hand is creating this one: its pending operation is in the state.
+                container("c7", "playlist_manager"),
+                container("c8", "agent_dvr", "edge-10"),
+            ],
+            networks: [
+                { id: "n1", name: "edge_net" },
+                { id: "n9", name: "media_net" },
+                { id: "n7", name: "monitor_net" },
+            ],
+        };
+        const cp = {
+            resources: [
+                { urn: "u::x::edge-1-tv_api", type: "docker:index/container:Container", id: "c1", outputs: { name: "tv_api" } },
+                { urn: "u::x::edge-1-edge_net", type: "docker:index/network:Network", id: "n1", outputs: { name: "edge_net" } },
+            ],
+            pending_operations: [
+                { type: "creating", resource: { urn: "u::x::edge-1-playlist_manager", type: "docker:index/container:Container", inputs: { name: "playlist_manager" } } },
+                { type: "creating", resource: { urn: "u::x::edge-1-monitor_net", type: "docker:index/network:Network", inputs: { name: "monitor_net" } } },
+                // Another device's operation does not cover this device's container of the same name.
+                { type: "creating", resource: { urn: "u::x::edge-10-scene_scanner", type: "docker:index/container:Container", inputs: { name: "scene_scanner" } } },
+            ],
+        };
+        expect(orphansOf(seen, cp, "edge-1", devices)).toEqual({ containers: [container("c9", "scene_scanner")], networks: [{ id: "n9", name: "media_net" }] });
     });
 });
 
