@@ -60,18 +60,12 @@ func (h *eventHub) joinHealth(id string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.health[id] == nil {
-		h.health[id] = map[chan struct{}]struct{}{}
-	}
-	h.health[id][ch] = struct{}{}
+	addWaiter(h.health, id, ch)
 	h.join()
 	return ch, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		delete(h.health[id], ch)
-		if len(h.health[id]) == 0 {
-			delete(h.health, id)
-		}
+		removeWaiter(h.health, id, ch)
 		h.leave()
 	}
 }
@@ -83,19 +77,29 @@ func (h *eventHub) joinCreate(name string) (<-chan string, func()) {
 	ch := make(chan string, 1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.created[name] == nil {
-		h.created[name] = map[chan string]struct{}{}
-	}
-	h.created[name][ch] = struct{}{}
+	addWaiter(h.created, name, ch)
 	h.join()
 	return ch, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		delete(h.created[name], ch)
-		if len(h.created[name]) == 0 {
-			delete(h.created, name)
-		}
+		removeWaiter(h.created, name, ch)
 		h.leave()
+	}
+}
+
+// addWaiter and removeWaiter keep a set of waiters per key, with no empty
+// sets left behind; h.mu is held.
+func addWaiter[T any](sets map[string]map[chan T]struct{}, key string, ch chan T) {
+	if sets[key] == nil {
+		sets[key] = map[chan T]struct{}{}
+	}
+	sets[key][ch] = struct{}{}
+}
+
+func removeWaiter[T any](sets map[string]map[chan T]struct{}, key string, ch chan T) {
+	delete(sets[key], ch)
+	if len(sets[key]) == 0 {
+		delete(sets, key)
 	}
 }
 
@@ -149,13 +153,17 @@ func (h *eventHub) forward(ctx context.Context, stop context.CancelFunc, msgs <-
 			}
 			h.mu.Unlock()
 		case <-errs:
-			// The stream broke (or was stopped): the next join opens a new
-			// one. Health waiters are left to their recheck; create waiters
-			// are told, and set the limit by the container's ID instead.
 			h.mu.Lock()
-			if ctx.Err() == nil && h.stop != nil {
-				h.stop = nil
+			if ctx.Err() != nil {
+				// Stopped by the last leave (under h.mu, so this is
+				// certain): whoever waits now waits on a newer stream.
+				h.mu.Unlock()
+				return
 			}
+			// The stream broke: the next join opens a new one. Health
+			// waiters are left to their recheck; create waiters are told,
+			// and set the limit by the container's ID instead.
+			h.stop = nil
 			for _, waiters := range h.created {
 				for ch := range waiters {
 					offer(ch, "")

@@ -255,3 +255,26 @@ func TestUnchangedLimitIsNoChange(t *testing.T) {
 }
 
 func ptr(n int64) *int64 { return &n }
+
+func TestAStreamStoppedByItsLastWaiterTellsTheNextWaitersNothing(t *testing.T) {
+	// The first stream ends when its only waiter leaves; a waiter that
+	// joins right after is on a second stream, and must not take the first
+	// one's end for a break of its own.
+	f := newFake()
+	h := hubOf(f)
+	_, leaveFirst := h.joinCreate("web")
+	leaveFirst()
+	second, leaveSecond := h.joinCreate("db")
+	defer leaveSecond()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case id := <-second:
+		t.Fatalf("the second waiter was told %q", id)
+	default:
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.streams != 2 {
+		t.Errorf("%d streams opened, want 2", f.streams)
+	}
+}
