@@ -18,5 +18,6 @@ import (
 var schema []byte
 
 func main() {
+	bridge.ExitWithParent()
 	tfbridge.Main("docker", bridge.Version, bridge.Provider(), schema)
 }
