@@ -106,7 +106,9 @@ function startReaper(stackDir: string): void {
     // One file per run that still needs the keys: a preview in one terminal
     // must not take the key from an `up` running in another.
     fs.writeFileSync(path.join(holders, String(owner)), "", { mode: 0o600 });
-    const child = spawn(process.execPath, [path.join(__dirname, "reaper.cjs"), stackDir, String(owner)], {
+    // The program's parent is the language host, which a killed CLI leaves behind (reaper.cjs).
+    const host = readProc(process.ppid)?.comm.startsWith("pulumi-language") ? [String(process.ppid)] : [];
+    const child = spawn(process.execPath, [path.join(__dirname, "reaper.cjs"), stackDir, String(owner), ...host], {
         detached: true,
         stdio: "ignore",
         env: {},

@@ -6,8 +6,10 @@ const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
-const [stackDir, ownerArg] = process.argv.slice(2);
+const [stackDir, ownerArg, hostArg] = process.argv.slice(2);
 const owner = Number(ownerArg);
+// The run's Pulumi language host (the program's parent), if the program found one.
+const languageHost = Number(hostArg);
 const holders = path.join(stackDir, ".holders");
 
 function alive(pid) {
@@ -53,8 +55,31 @@ function closeMasters() {
     }
 }
 
+// A language host whose CLI was killed (SIGKILL) is never stopped by it and
+// waits for good. It is given a moment to end on its own, as it does when
+// the CLI ends normally, then stopped if it is still the language host
+// (the name guards against the pid having been reused meanwhile).
+function stopLanguageHost() {
+    if (!Number.isInteger(languageHost) || languageHost <= 1) return;
+    setTimeout(() => {
+        let comm;
+        try {
+            comm = fs.readFileSync(`/proc/${languageHost}/comm`, "utf8");
+        } catch {
+            return;
+        }
+        if (!comm.startsWith("pulumi-language")) return;
+        try {
+            process.kill(languageHost, "SIGTERM");
+        } catch {
+            // Gone meanwhile, or not ours: nothing to stop.
+        }
+    }, 2000);
+}
+
 const timer = setInterval(() => {
     if (alive(owner)) return;
     clearInterval(timer);
     reap();
+    stopLanguageHost();
 }, 250);

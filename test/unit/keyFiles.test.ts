@@ -2,7 +2,7 @@
  * The deploy key on disk: private, at a stable path, and gone once the run
  * that needed it has ended, while another run still using it keeps it.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -113,6 +113,28 @@ describe("deploy key files", () => {
         expect(fs.existsSync(path.join(dir, "dev-a", "id_deploy"))).toBe(true);
         second.kill("SIGKILL");
         expect(await gone(dir, 5)).toBe(true);
+    });
+
+    it("go with the run's language host when its CLI was killed, and nothing else of that pid is stopped", async () => {
+        // A stand-in with the language host's name: what /proc says it is.
+        const bin = path.join(base, "pulumi-language-nodejs");
+        fs.copyFileSync(fs.realpathSync(execFileSync("sh", ["-c", "command -v sleep"], { encoding: "utf8" }).trim()), bin);
+        fs.chmodSync(bin, 0o755);
+        const host = spawn(bin, ["30"], { stdio: "ignore" });
+        children.push(host);
+        const other = sleeper();
+        const run = sleeper();
+        const second = sleeper();
+        const dir = plantStack("s6", [run.pid!, second.pid!]);
+        spawn(process.execPath, [REAPER, dir, String(run.pid), String(host.pid)], { stdio: "ignore" });
+        spawn(process.execPath, [REAPER, dir, String(second.pid), String(other.pid)], { stdio: "ignore" });
+        const exited = (c: ChildProcess) => new Promise<boolean>((r) => (c.exitCode !== null || c.signalCode !== null ? r(true) : c.once("exit", () => r(true))));
+        run.kill("SIGKILL");
+        expect(await Promise.race([exited(host), new Promise((r) => setTimeout(() => r(false), 5000))])).toBe(true);
+        second.kill("SIGKILL");
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(other.exitCode).toBeNull();
+        expect(other.signalCode).toBeNull();
     });
 
     it("of a run killed together with its clean-up are removed by the next run's", async () => {
